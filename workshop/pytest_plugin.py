@@ -140,6 +140,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 "when": report.when,
                 "outcome": outcome,
                 "message": _failure_message(call) if report.failed else "",
+                # `workshop dev verify` tells an assertion from a crash by this name.
+                "exception": call.excinfo.typename if report.failed and call.excinfo else "",
                 "duration": round(report.duration, 3),
             }
         )

