@@ -1,0 +1,214 @@
+"""Markdown for the chapter markers, built from the manifest (chapters/workshop.toml).
+
+Every function returns Markdown that the page's own Markdown pipeline then renders, so
+admonitions, folded blocks and tables work as if the author had written them by hand.
+A function raises `MissingData` rather than render an empty section.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mkdocs.exceptions import PluginError
+
+SERVICE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis"}
+HINT_LAYERS = ("a nudge", "the concept", "the shape of the code")
+
+
+class MissingData(PluginError):
+    """A marker's data is missing: the build stops and says what to add where."""
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where a page lives and how to link to the repository's files."""
+
+    page_path: str  # the page's path inside docs/, e.g. "chapters/01-config.md"
+    repo_blob_url: str  # e.g. "https://github.com/owner/repo/blob/main"
+
+    def to_page(self, target: str) -> str:
+        """A link from this page to another page, relative as MkDocs wants it."""
+        return posixpath.relpath(target, posixpath.dirname(self.page_path) or ".")
+
+    def to_repo_file(self, path: str) -> str:
+        return f"{self.repo_blob_url}/{path}"
+
+
+def chapter_page(chapter) -> str:
+    """The chapter's page inside docs/: `chapters/01-config.md`."""
+    return f"chapters/{chapter.slug}.md"
+
+
+def _require(chapter, field: str, value):
+    if not value:
+        raise MissingData(
+            f"chapter {chapter.number} ({chapter.id}) has no `{field}` in chapters/workshop.toml, "
+            "and its page uses a marker that shows it: add it to the manifest."
+        )
+    return value
+
+
+def _indent(text: str, levels: int = 1) -> str:
+    return textwrap.indent(text.strip(), "    " * levels)
+
+
+def _code_list(paths: Sequence[str]) -> str:
+    return ", ".join(f"`{path}`" for path in paths)
+
+
+def _minutes(minutes: int) -> str:
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+
+
+def _services(chapter) -> str:
+    names = [SERVICE_NAMES.get(service, service) for service in chapter.services]
+    return ", ".join(names) if names else "nothing (no database, no Redis)"
+
+
+# --- the four markers of a chapter page -------------------------------------------------------
+
+
+def objectives(chapter, links: Links) -> str:
+    items = "\n".join(
+        f"- {objective}" for objective in _require(chapter, "objectives", chapter.objectives)
+    )
+    teaching = _require(chapter, "teaching_minutes", chapter.teaching_minutes)
+    exercising = _require(chapter, "exercise_minutes", chapter.exercise_minutes)
+    body = (
+        f"{chapter.summary}\n\n**After this chapter you can**\n\n{items}\n\n"
+        "| Teaching | Exercises | Needs running |\n| --- | --- | --- |\n"
+        f"| {_minutes(teaching)} | {_minutes(exercising)} | {_services(chapter)} |"
+    )
+    return f'!!! abstract "Chapter {chapter.number} at a glance"\n\n{_indent(body)}\n'
+
+
+def _hint_title(number: int, total: int) -> str:
+    if total == len(HINT_LAYERS):
+        return f"Hint {number}: {HINT_LAYERS[number - 1]}"
+    return f"Hint {number} of {total}"
+
+
+def _hint_blocks(hints: Sequence[str]) -> str:
+    """Each hint folded inside the one before, so they open in order, one layer at a time."""
+    block = ""
+    for number in range(len(hints), 0, -1):
+        inner = hints[number - 1].strip()
+        if block:
+            inner = f"{inner}\n\n{block}"
+        block = f'??? tip "{_hint_title(number, len(hints))}"\n\n{_indent(inner)}\n'
+    return block
+
+
+def _solution_block(chapter, exercise, links: Links) -> str:
+    directory = f"solutions/{chapter.slug}"
+    items = "\n".join(
+        f"- [`{directory}/{path}`]({links.to_repo_file(f'{directory}/{path}')})"
+        for path in exercise.files
+    )
+    body = (
+        f"Try the hints first. To compare your code with the reference solution, run "
+        f"`uv run workshop diff {chapter.number}`, or read the files this exercise changes:\n\n"
+        f"{items}"
+    )
+    return f'??? success "Solution files"\n\n{_indent(body)}\n'
+
+
+def exercises(chapter, links: Links) -> str:
+    directory = f"chapters/{chapter.slug}"
+    sections = []
+    for number, exercise in enumerate(_require(chapter, "exercises", chapter.exercises), start=1):
+        if len(exercise.hints) < 2:
+            raise MissingData(
+                f"exercise {exercise.id} has {len(exercise.hints)} hint(s) in "
+                "chapters/workshop.toml; every exercise needs at least two, layered."
+            )
+        if not exercise.files or not exercise.tests:
+            raise MissingData(f"exercise {exercise.id} lists no `files` or no `tests`.")
+        anchor = exercise.id.replace(".", "-")
+        files = _code_list(f"{directory}/{path}" for path in exercise.files)
+        tests = _code_list(f"{directory}/{path}" for path in exercise.tests)
+        sections.append(
+            f"### Exercise {number}: {exercise.title} {{ #{anchor} }}\n\n"
+            f"Exercise `{exercise.id}`. You edit {files}; the tests are in {tests}.\n\n"
+            f"{_hint_blocks(exercise.hints)}\n"
+            f"{_solution_block(chapter, exercise, links)}"
+        )
+    return "\n".join(sections)
+
+
+def check(chapter, links: Links) -> str:
+    number = chapter.number
+    return (
+        "Run the chapter's tests on your code. The report lists every exercise, passed or "
+        "not, with the first failure's message:\n\n"
+        f"```bash\nuv run workshop check {number}\n```\n\n"
+        "| When | Run |\n| --- | --- |\n"
+        f"| You are stuck: the next hint, one layer at a time | `uv run workshop hint {number}` |\n"
+        f"| Re-check every time you save | `uv run workshop watch {number}` |\n"
+        f"| Compare your code with the solution | `uv run workshop diff {number}` |\n"
+    )
+
+
+def key_points(chapter, links: Links) -> str:
+    items = "\n".join(f"- {point}" for point in _require(chapter, "key_points", chapter.key_points))
+    return f'!!! success "Key points"\n\n{_indent(items)}\n'
+
+
+CHAPTER_MARKERS = {
+    "objectives": objectives,
+    "exercises": exercises,
+    "check": check,
+    "key-points": key_points,
+}
+
+
+# --- the course as a whole: the chapter table and the chapter map -----------------------------
+
+
+def chapter_table(chapters: Sequence, links: Links) -> str:
+    rows = []
+    for chapter in chapters:
+        link = links.to_page(chapter_page(chapter))
+        rows.append(
+            f"| {chapter.number} | [{chapter.title}]({link}) | {chapter.summary} "
+            f"| {_minutes(chapter.teaching_minutes + chapter.exercise_minutes)} |"
+        )
+    total = sum(chapter.teaching_minutes + chapter.exercise_minutes for chapter in chapters)
+    rows.append(
+        f"| | **All chapters** | teaching and exercises, no breaks | **{_minutes(total)}** |"
+    )
+    header = "| # | Chapter | What the service gains | Time |\n| --- | --- | --- | --- |\n"
+    return header + "\n".join(rows) + "\n"
+
+
+def _mermaid_label(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+def chapter_map(chapters: Sequence) -> str:
+    """The service growing chapter by chapter, with the servers each stage starts to use."""
+    lines = ["flowchart TD"]
+    previous = None
+    first_use: dict[str, str] = {}
+    for chapter in chapters:
+        node = f"c{chapter.number}"
+        lines.append(f'    {node}["<b>{chapter.number}</b> {_mermaid_label(chapter.title)}"]')
+        if previous:
+            lines.append(f"    {previous} --> {node}")
+        for service in chapter.services:
+            first_use.setdefault(service, node)
+        previous = node
+    lines.append('    final(["The finished service"])')
+    if previous:
+        lines.append(f"    {previous} --> final")
+    for service, node in first_use.items():
+        name = SERVICE_NAMES.get(service, service)
+        lines.append(f'    {service}[("{name}")]')
+        lines.append(f"    {node} -. starts using .-> {service}")
+    return "```mermaid\n" + "\n".join(lines) + "\n```\n"

@@ -1,0 +1,223 @@
+"""Markdown generated from the code: the finished service's settings and routes, the schedules
+and the committed benchmark baseline. Generated, so the pages cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import posixpath
+import re
+import sys
+import types
+import typing
+from pathlib import Path
+
+import annotated_types
+from chapter_markers import Links, MissingData, chapter_page
+from pydantic import SecretStr
+from pydantic_core import PydanticUndefined
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FINAL_DIR = REPO_ROOT / "final"
+BASELINE_DIR = REPO_ROOT / "benchmarks" / "results" / "baseline"
+BASELINE_SUMMARY_NAMES = ("summary.md", "SUMMARY.md", "README.md")
+
+
+def import_final(module: str) -> types.ModuleType:
+    """Import a module of the finished service's `app` package (final/ on the path)."""
+    if str(FINAL_DIR) not in sys.path:
+        sys.path.insert(0, str(FINAL_DIR))
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise MissingData(
+            f"the docs need `{module}` from final/ ({error}); the finished service must import."
+        ) from error
+
+
+def _escape_cell(text: str) -> str:
+    return text.replace("|", r"\|").replace("\n", " ")
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+_CONSTRAINTS = {  # the bound's class: (its attribute, how the table writes it)
+    annotated_types.Ge: ("ge", "≥"),
+    annotated_types.Gt: ("gt", ">"),
+    annotated_types.Le: ("le", "≤"),
+    annotated_types.Lt: ("lt", "<"),
+}
+
+
+def _type_name(annotation: object) -> str:
+    if typing.get_origin(annotation) is typing.Literal:
+        return " or ".join(f"`{value}`" for value in typing.get_args(annotation))
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return f"`{annotation.__name__}`"
+    return "`" + re.sub(r"\b(typing|pydantic|pydantic_core)\.", "", str(annotation)) + "`"
+
+
+def _constraints(field) -> str:
+    parts = []
+    for item in field.metadata:
+        for kind, (attribute, symbol) in _CONSTRAINTS.items():
+            if isinstance(item, kind):
+                parts.append(f"{symbol} {getattr(item, attribute)}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _default(field) -> str:
+    if field.default_factory is not None:
+        return "computed at start-up"
+    if field.default is PydanticUndefined:
+        return "**required**"
+    if isinstance(field.default, SecretStr):
+        return "a development placeholder"
+    if isinstance(field.default, list):
+        return "`" + ",".join(str(item) for item in field.default) + "`"
+    return f"`{field.default}`"
+
+
+def _env_name(name: str, field, settings_class) -> str:
+    alias = field.validation_alias or field.alias
+    if isinstance(alias, str):
+        return alias.upper()
+    prefix = settings_class.model_config.get("env_prefix", "")
+    return f"{prefix}{name}".upper()
+
+
+def settings_table() -> str:
+    settings_class = import_final("app.config").Settings
+    rows = []
+    for name, field in settings_class.model_fields.items():
+        if not field.description:
+            raise MissingData(
+                f"the setting `{name}` in final/app/config.py has no description: give it "
+                "`Field(..., description=...)`, the settings table on the docs site shows it."
+            )
+        rows.append(
+            f"| `{name}` | `{_env_name(name, field, settings_class)}` "
+            f"| {_escape_cell(_type_name(field.annotation) + _constraints(field))} "
+            f"| {_escape_cell(_default(field))} | {_escape_cell(field.description)} |"
+        )
+    if not rows:
+        raise MissingData("final/app/config.py's Settings has no fields.")
+    return (
+        "| Setting | Environment variable | Type | Default | What it does |\n"
+        "| --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n"
+    )
+
+
+# --- endpoints --------------------------------------------------------------------------------
+
+
+def _openapi() -> dict:
+    settings = import_final("app.config").Settings(_env_file=None)
+    create_app = import_final("app.main").create_app
+    # Building the app connects to nothing: the engine and Redis are made in the lifespan.
+    return create_app(settings).openapi()
+
+
+def endpoints_table() -> str:
+    schema = _openapi()
+    rows = []
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method.startswith("x-") or method == "parameters":
+                continue
+            summary = operation.get("summary")
+            if not summary:
+                raise MissingData(
+                    f"{method.upper()} {path} has no summary in the finished service's OpenAPI: "
+                    "give the route a summary or a docstring."
+                )
+            auth = "token" if operation.get("security") else "public"
+            answers = ", ".join(sorted(operation.get("responses", {})))
+            rows.append(
+                f"| `{method.upper()}` | `{path}` | {_escape_cell(summary)} | {auth} | {answers} |"
+            )
+    if not rows:
+        raise MissingData("the finished service's OpenAPI schema lists no routes.")
+    return (
+        "| Method | Path | What it does | Auth | Answers |\n"
+        "| --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n"
+    )
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+
+def schedule_table(manifest, days: int, links: Links) -> str:
+    """The schedule `workshop schedule` prints, as one table per day."""
+    from workshop import schedule  # not at the top: see on_config in workshop.py
+
+    plan = schedule.plan(manifest, days)
+    parts = []
+    for day in plan.days:
+        if len(plan.days) > 1:
+            parts.append(
+                f"**Day {day.number}** ({schedule.clock(day.start)} to {schedule.clock(day.end)})\n"
+            )
+        rows = []
+        for session in day.sessions:
+            start, end, title = session.row()
+            if session.chapter is not None:
+                title = f"[{title}]({links.to_page(chapter_page(session.chapter))})"
+            if session.kind in {"break", "lunch"}:
+                title = f"*{title}*"
+            rows.append(f"| {start}–{end} | {_escape_cell(title)} |")
+        parts.append("| Time | Session |\n| --- | --- |\n" + "\n".join(rows) + "\n")
+    if plan.exercise_scale < 1:
+        parts.append(
+            f"Exercise blocks run at {round(plan.exercise_scale * 100)} % of their planned "
+            "minutes so the day ends on time; learners finish the rest at home.\n"
+        )
+    return "\n".join(parts)
+
+
+# --- the benchmark baseline -------------------------------------------------------------------
+
+# Where the site publishes the baseline's files (charts, CSV and HTML reports), inside docs/.
+BASELINE_SITE_DIR = "benchmarks/baseline"
+_RELATIVE_LINK = re.compile(r"(!?\[[^\]]*\]\()(?![a-z]+://|/|#)([^)\s]+)(\))")
+
+
+def baseline_summary_path() -> Path | None:
+    for name in BASELINE_SUMMARY_NAMES:
+        if (BASELINE_DIR / name).is_file():
+            return BASELINE_DIR / name
+    return None
+
+
+def baseline_files() -> dict[str, Path]:
+    """Every file of the committed baseline but its summary, by its path inside docs/."""
+    if not BASELINE_DIR.is_dir():
+        return {}
+    summary = baseline_summary_path()
+    return {
+        f"{BASELINE_SITE_DIR}/{path.relative_to(BASELINE_DIR).as_posix()}": path
+        for path in sorted(BASELINE_DIR.rglob("*"))
+        if path.is_file() and path != summary
+    }
+
+
+def benchmark_results(page_path: str) -> str:
+    """The committed baseline's summary, its links pointing at the files published with it."""
+    summary = baseline_summary_path()
+    if summary is None:
+        return (
+            '!!! info "No baseline committed yet"\n\n'
+            "    The results appear here once a baseline run is committed under "
+            "`benchmarks/results/baseline/`.\n"
+        )
+    page_dir = posixpath.dirname(page_path) or "."
+
+    def relink(match: re.Match) -> str:
+        target = posixpath.relpath(f"{BASELINE_SITE_DIR}/{match[2]}", page_dir)
+        return f"{match[1]}{target}{match[3]}"
+
+    text = _RELATIVE_LINK.sub(relink, summary.read_text(encoding="utf-8"))
+    # The summary's own headings would compete with the page's: demote each by one level.
+    return re.sub(r"^(#{1,5}) ", r"#\1 ", text, flags=re.MULTILINE)
