@@ -1,0 +1,106 @@
+"""The application factory and its lifespan.
+
+`uvicorn app.main:create_app --factory` calls `create_app()` in each worker. Nothing
+connects at import time: the lifespan opens the pools when the server starts and closes
+them when it stops, after uvicorn has let in-flight requests finish.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from app import health, metrics
+from app.auth.passwords import PasswordHasher
+from app.auth.router import router as auth_router
+from app.config import Settings, get_settings
+from app.database import create_engine_from
+from app.logs import configure_logging
+from app.metrics import MetricsMiddleware, forget_this_process, track_pool_usage
+from app.middleware import (
+    AccessLogMiddleware,
+    BodySizeLimitMiddleware,
+    ProcessTimeMiddleware,
+    RequestIdMiddleware,
+    TrailingSlashMiddleware,
+)
+from app.problems import document_problems, install_problem_handlers
+from app.query_log import install_query_logging
+from app.rate_limit import RateLimiter
+from app.redis_client import create_redis
+from app.users.cache import UserCache
+from app.users.router import router as users_router
+
+logger = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine_from(settings)
+    install_query_logging(engine, settings)
+    track_pool_usage(engine)
+    redis = create_redis(settings)
+    password_hasher = PasswordHasher(settings)
+    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.redis = redis
+    app.state.password_hasher = password_hasher
+    app.state.user_cache = UserCache(redis=redis, sessionmaker=sessionmaker, settings=settings)
+    app.state.rate_limiter = RateLimiter(redis, settings)
+    try:
+        await password_hasher.prepare()
+        logger.info("started", extra={"environment": settings.environment})
+        yield
+    finally:
+        password_hasher.close()
+        await redis.aclose()
+        await engine.dispose()
+        forget_this_process()
+        logger.info("stopped")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service. Tests pass their own settings; servers read the environment."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    # FastAPIOffline serves Swagger UI and ReDoc from the package: /docs works offline.
+    app = FastAPIOffline(
+        title="Users service",
+        version="1.0.0",
+        description="Users and authentication on PostgreSQL and Redis.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.include_router(users_router)
+    app.include_router(auth_router)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    document_problems(app)
+
+    # Added innermost first: a request meets RequestIdMiddleware first, the router last.
+    app.add_middleware(TrailingSlashMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=settings.cors_allow_credentials,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "X-Process-Time", "Retry-After", "Location"],
+    )
+    if "*" not in settings.allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(ProcessTimeMiddleware)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    return app

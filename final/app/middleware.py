@@ -1,0 +1,168 @@
+"""Pure ASGI middleware: each wraps the app and touches only what it needs.
+
+Pure ASGI (a class with `__call__(scope, receive, send)`) instead of `BaseHTTPMiddleware`:
+no extra task per request, streaming bodies stay streams, and context variables set here are
+seen by the route and by every log line.
+"""
+
+import logging
+import re
+import time
+from uuid import uuid4
+
+from fastapi import HTTPException
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.logs import request_id_var
+from app.problems import problem
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An incoming id is reused only when it is short and plain: it ends up in every log line.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+access_logger = logging.getLogger("app.access")
+
+
+def route_template(scope: Scope) -> str:
+    """`/users/{user_id}`, not `/users/4f0c...`: the label logs and metrics group by."""
+    route = scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+class RequestIdMiddleware:
+    """Accept the caller's `X-Request-ID` or make one; return it and log it everywhere."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid4().hex
+        # request.state.request_id: for error handlers that run after the context is reset.
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_request_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        token = request_id_var.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            request_id_var.reset(token)
+
+
+class ProcessTimeMiddleware:
+    """`X-Process-Time`: seconds the service spent before it started answering."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def send_with_process_time(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed = time.perf_counter() - started
+                MutableHeaders(scope=message)["X-Process-Time"] = f"{elapsed:.6f}"
+            await send(message)
+
+        await self.app(scope, receive, send_with_process_time)
+
+
+class AccessLogMiddleware:
+    """One JSON line per request: method, path, route template, status, duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app fails before answering
+
+        async def send_recording_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_recording_status)
+        finally:
+            client = scope.get("client")
+            access_logger.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": route_template(scope),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "client": client[0] if client else None,
+                },
+            )
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over the limit with 413, whether declared up front or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            response = problem(
+                status=413,
+                detail=self._detail(),
+                code="content_too_large",
+                instance=scope["path"],
+                request_id=scope.get("state", {}).get("request_id"),
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    # Raised while the route reads its body: the problem handler answers 413.
+                    raise HTTPException(status_code=413, detail=self._detail())
+            return message
+
+        await self.app(scope, receive_within_limit, send)
+
+    def _detail(self) -> str:
+        return f"The request body is larger than {self.max_body_bytes} bytes."
+
+
+class TrailingSlashMiddleware:
+    """Serve `/users/` as `/users`, without a redirect (clients often add the slash)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope["path"]) > 1 and scope["path"].endswith("/"):
+            scope["path"] = scope["path"].rstrip("/") or "/"
+            if raw_path := scope.get("raw_path"):
+                scope["raw_path"] = raw_path.rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)

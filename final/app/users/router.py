@@ -1,0 +1,145 @@
+"""`/users`: register, read, list, and change users (yourself, or anyone as an admin)."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.dependencies import (
+    AdminUser,
+    CurrentUser,
+    PasswordHasherDep,
+    SessionDep,
+    UserCacheDep,
+)
+from app.problems import problem_responses
+from app.rate_limit import limit_writes
+from app.users import service
+from app.users.schemas import AdminUserUpdate, UserCreate, UserPage, UserRead, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+MAX_PAGE_SIZE = 100
+MAX_OFFSET = 10_000  # deeper pages cost a scan of every skipped row
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a user",
+    responses=problem_responses(400, 409, 413, 422),
+)
+async def register_user(
+    data: UserCreate, session: SessionDep, password_hasher: PasswordHasherDep, response: Response
+) -> UserRead:
+    """Create an account with the `user` role; the email must be new, in any letter case."""
+    user = await service.create_user(session, data=data, password_hasher=password_hasher)
+    response.headers["Location"] = f"/users/{user.id}"
+    return UserRead.model_validate(user)
+
+
+@router.get("", summary="List users", responses=problem_responses(401, 422))
+async def list_users(
+    session: SessionDep,
+    _: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> UserPage:
+    """One page of users, oldest first, with the total count."""
+    users, total = await service.list_users(session, limit=limit, offset=offset)
+    return UserPage(
+        items=[UserRead.model_validate(user) for user in users],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+# /users/me is declared before /users/{user_id}, or "me" would be read as an id.
+@router.get("/me", summary="Read your own account", responses=problem_responses(401))
+async def read_me(user: CurrentUser) -> UserRead:
+    """The account the access token belongs to."""
+    return user
+
+
+@router.patch(
+    "/me",
+    summary="Change your own account",
+    dependencies=[Depends(limit_writes)],
+    responses=problem_responses(400, 401, 409, 422, 429),
+)
+async def update_me(
+    changes: UserUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    password_hasher: PasswordHasherDep,
+    user_cache: UserCacheDep,
+) -> UserRead:
+    """Change your email, name or password; the role is not yours to change."""
+    updated = await service.update_user(
+        session,
+        user_id=user.id,
+        changes=changes,
+        password_hasher=password_hasher,
+        cache=user_cache,
+    )
+    return UserRead.model_validate(updated)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete your own account",
+    dependencies=[Depends(limit_writes)],
+    responses=problem_responses(401, 429),
+)
+async def delete_me(user: CurrentUser, session: SessionDep, user_cache: UserCacheDep) -> Response:
+    """Delete the account; its tokens stop working with it."""
+    await service.delete_user(session, user_id=user.id, cache=user_cache)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{user_id}", summary="Read a user", responses=problem_responses(401, 404, 422))
+async def read_user(user_id: UUID, _: CurrentUser, user_cache: UserCacheDep) -> UserRead:
+    """One user, from the cache when it is warm."""
+    return await user_cache.get_user(user_id)
+
+
+@router.patch(
+    "/{user_id}",
+    summary="Change any user (admin)",
+    dependencies=[Depends(limit_writes)],
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 429),
+)
+async def update_user(
+    user_id: UUID,
+    changes: AdminUserUpdate,
+    _: AdminUser,
+    session: SessionDep,
+    password_hasher: PasswordHasherDep,
+    user_cache: UserCacheDep,
+) -> UserRead:
+    """Change any field of any user, the role included."""
+    updated = await service.update_user(
+        session,
+        user_id=user_id,
+        changes=changes,
+        password_hasher=password_hasher,
+        cache=user_cache,
+    )
+    return UserRead.model_validate(updated)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete any user (admin)",
+    dependencies=[Depends(limit_writes)],
+    responses=problem_responses(401, 403, 404, 422, 429),
+)
+async def delete_user(
+    user_id: UUID, _: AdminUser, session: SessionDep, user_cache: UserCacheDep
+) -> Response:
+    """Delete any user."""
+    await service.delete_user(session, user_id=user_id, cache=user_cache)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

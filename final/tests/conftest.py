@@ -1,0 +1,187 @@
+"""Fixtures of the finished service's tests (the shape CONTRIBUTING.md describes).
+
+Real PostgreSQL and Redis: the plugin gives the session its own database and Redis
+namespace; each test gets a fresh app, truncated tables and a Redis prefix of its own.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from uuid import UUID, uuid4
+
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.config import Settings
+from app.database import Base
+from app.main import create_app
+from app.users import service
+from app.users.models import Role
+from app.users.schemas import UserCreate
+
+TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
+# Cheap argon2 parameters keep the suite fast; test_final_passwords.py proves the real ones.
+FAST_PASSWORD_HASHING = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_cost_kib": 1024,
+    "password_hash_parallelism": 1,
+}
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+def make_settings(
+    database_url: str, redis_url: str, redis_namespace: str, **overrides: object
+) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "redis_key_prefix": f"{redis_namespace}{uuid4().hex[:8]}:",
+        "secret_key": TEST_SECRET_KEY,
+        "allowed_hosts": ["test", "localhost", "127.0.0.1"],
+        **FAST_PASSWORD_HASHING,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, redis_namespace: str) -> Settings:
+    return make_settings(database_url, redis_url, redis_namespace)
+
+
+@pytest.fixture(scope="session")
+def database_schema(database_url: str) -> None:
+    """The tables, created once for the session's database."""
+
+    async def create_tables() -> None:
+        engine = create_async_engine(database_url)
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        await engine.dispose()
+
+    asyncio.run(create_tables())
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app under its lifespan, with every table emptied first."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        async with application.state.engine.begin() as connection:
+            tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {tables}"))
+        yield application
+
+
+def client_for(application: FastAPI, **transport_options: object) -> AsyncClient:
+    transport = ASGITransport(app=application, **transport_options)
+    return AsyncClient(transport=transport, base_url="http://test")
+
+
+@pytest.fixture
+async def app(settings: Settings, database_schema: None) -> AsyncIterator[FastAPI]:
+    async with running_app(settings) as application:
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with client_for(app) as http_client:
+        yield http_client
+
+
+@dataclass
+class QueryCounter:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
+    """Counts the SQL statements the app's engine sends from now on."""
+    counter = QueryCounter()
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        counter.statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield counter
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@dataclass(frozen=True)
+class TestUser:
+    id: UUID
+    email: str
+    password: str
+    role: Role
+
+
+CreateUser = Callable[..., Awaitable[TestUser]]
+
+
+@pytest.fixture
+def create_user(app: FastAPI) -> CreateUser:
+    """Factory: `await create_user(role=Role.ADMIN)` inserts a user through the service."""
+
+    async def factory(
+        *,
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        full_name: str | None = "Ada Lovelace",
+        role: Role = Role.USER,
+    ) -> TestUser:
+        email = email or f"user-{uuid4().hex[:10]}@example.com"
+        async with app.state.sessionmaker() as session:
+            user = await service.create_user(
+                session,
+                data=UserCreate(email=email, password=password, full_name=full_name),
+                password_hasher=app.state.password_hasher,
+            )
+            if role != Role.USER:
+                user.role = role
+                await session.commit()
+        return TestUser(id=user.id, email=email, password=password, role=role)
+
+    return factory
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+Login = Callable[[TestUser], Awaitable[Tokens]]
+
+
+@pytest.fixture
+def login(client: AsyncClient) -> Login:
+    """Factory: `tokens = await login(user)` logs in through POST /auth/token."""
+
+    async def log_in(user: TestUser) -> Tokens:
+        response = await client.post(
+            "/auth/token", data={"username": user.email, "password": user.password}
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return Tokens(access_token=body["access_token"], refresh_token=body["refresh_token"])
+
+    return log_in
