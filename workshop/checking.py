@@ -1,0 +1,190 @@
+"""Running a chapter's check: its tests in a pytest process of their own, read back per exercise.
+
+Every chapter has its own `app` package, so its tests never share a process with another
+chapter's. The parent resolves PostgreSQL and Redis once and hands their URLs down by
+environment, so an embedded server is started once and shared by every run.
+
+`run_check()` is the one entry point. A chapter of kind "write-tests" (the learner writes the
+tests) names a checker module in the manifest; that module's `check(request)` replaces the
+default and returns the same `CheckResult`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workshop import services
+from workshop.manifest import Chapter, Exercise
+
+CHAPTER_PYTEST_CONFIG = Path(__file__).with_name("chapter_pytest.ini")
+# How a test may fail on a starter: an assertion, or pytest.fail() (which raises `Failed`).
+ASSERTION_EXCEPTIONS = frozenset({"AssertionError", "Failed"})
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    chapter: Chapter
+    workdir: Path  # a code tree with the chapter's tests/: the workspace or a temporary copy
+    env: dict[str, str]  # the environment for the test process (service URLs included)
+    pytest_args: tuple[str, ...] = ()  # extra arguments from the learner: `-- -k race`
+
+
+@dataclass(frozen=True)
+class Outcome:
+    nodeid: str
+    exercise: str | None
+    outcome: str  # passed, failed, error (in setup or teardown), skipped
+    message: str = ""
+    exception: str = ""
+
+    @property
+    def is_assertion(self) -> bool:
+        return self.outcome == "failed" and self.exception in ASSERTION_EXCEPTIONS
+
+
+@dataclass
+class ExerciseResult:
+    exercise: Exercise
+    tests: list[Outcome] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if not self.tests:
+            return "not run"
+        if all(test.outcome in ("passed", "skipped") for test in self.tests):
+            return "passed"
+        return "failing"
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [test for test in self.tests if test.outcome in ("failed", "error")]
+
+
+@dataclass
+class CheckResult:
+    chapter: Chapter
+    exercises: list[ExerciseResult]
+    untagged: list[Outcome] = field(default_factory=list)  # tests without an exercise marker
+    stray: list[Outcome] = field(default_factory=list)  # marked with another chapter's id
+    collection_errors: list[dict] = field(default_factory=list)
+    environment_error: str | None = None
+    services_line: str | None = None
+    exit_status: int = 0
+    output: str = ""  # pytest's own output, shown when it could not run the tests
+
+    @property
+    def crashed(self) -> bool:
+        """pytest stopped without running the tests (and not for a missing service)."""
+        ran = any(result.tests for result in self.exercises) or self.untagged
+        return not ran and not self.collection_errors and not self.environment_error
+
+    @property
+    def passed(self) -> bool:
+        return (
+            not self.environment_error
+            and not self.collection_errors
+            and not self.crashed
+            and all(result.status == "passed" for result in self.exercises)
+            and all(test.outcome in ("passed", "skipped") for test in self.untagged + self.stray)
+        )
+
+    def result_of(self, exercise_id: str) -> ExerciseResult:
+        return next(result for result in self.exercises if result.exercise.id == exercise_id)
+
+
+def run_check(request: CheckRequest) -> CheckResult:
+    """Check a chapter's code tree: the chapter's own tests, or its kind's checker."""
+    if request.chapter.kind == "write-tests":
+        checker = importlib.import_module(str(request.chapter.checker))
+        return checker.check(request)
+    return run_chapter_tests(request)
+
+
+def run_chapter_tests(request: CheckRequest) -> CheckResult:
+    """Run the chapter's tests in a fresh pytest process and read its JSON report."""
+    workdir = request.workdir.resolve()
+    with tempfile.TemporaryDirectory(prefix="workshop-check-") as scratch:
+        report_path = Path(scratch) / "report.json"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-c",
+            str(CHAPTER_PYTEST_CONFIG),
+            "--rootdir",
+            str(workdir),
+            "--workshop-report",
+            str(report_path),
+            "-q",
+            "--no-header",
+            *request.pytest_args,
+        ]
+        env = dict(request.env)
+        # The chapter's own `app` comes first, whatever the caller's PYTHONPATH says.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(workdir), env.get("PYTHONPATH")]))
+        completed = subprocess.run(
+            command, cwd=workdir, env=env, capture_output=True, text=True, check=False
+        )
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return _result_from_report(
+        request.chapter, report, completed.returncode, completed.stdout + completed.stderr
+    )
+
+
+def _result_from_report(chapter: Chapter, report: dict, exit_status: int, output: str):
+    results = {exercise.id: ExerciseResult(exercise) for exercise in chapter.exercises}
+    untagged: list[Outcome] = []
+    stray: list[Outcome] = []
+    for entry in report.get("tests", []):
+        outcome = Outcome(
+            nodeid=entry["nodeid"],
+            exercise=entry.get("exercise"),
+            outcome=entry["outcome"],
+            message=entry.get("message", ""),
+            exception=entry.get("exception", ""),
+        )
+        if outcome.exercise is None:
+            untagged.append(outcome)
+        elif outcome.exercise in results:
+            results[outcome.exercise].tests.append(outcome)
+        else:
+            stray.append(outcome)
+    return CheckResult(
+        chapter=chapter,
+        exercises=list(results.values()),
+        untagged=untagged,
+        stray=stray,
+        collection_errors=report.get("collection_errors", []),
+        environment_error=report.get("environment_error"),
+        services_line=report.get("services"),
+        exit_status=exit_status,
+        output=output,
+    )
+
+
+# --- services, resolved once in the parent ---------------------------------------------------
+
+
+def resolve_services(names: tuple[str, ...]) -> list[services.Service]:
+    """Find the servers a chapter needs; raises ServiceUnavailable with the fix."""
+    finders = {"postgres": services.find_postgres, "redis": services.find_redis}
+    return [finders[name]() for name in names]
+
+
+def service_environment(found: list[services.Service]) -> dict[str, str]:
+    """The process environment plus the resolved URLs, so child processes reuse them."""
+    env = dict(os.environ)
+    for service in found:
+        variable = (
+            services.POSTGRES_URL_ENV if service.name == "PostgreSQL" else services.REDIS_URL_ENV
+        )
+        env[variable] = service.url
+        env[variable + services.SOURCE_ENV_SUFFIX] = service.source
+    return env
