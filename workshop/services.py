@@ -229,6 +229,23 @@ def _database_admin(url: str, statement: str) -> None:
     _run(execute)
 
 
+def ensure_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server unless it exists; return its SQLAlchemy URL."""
+    import asyncpg
+
+    async def create_if_missing() -> None:
+        connection = await asyncpg.connect(plain_postgres_url(server_url), timeout=10)
+        try:
+            exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+            if not exists:
+                await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    _run(create_if_missing)
+    return sqlalchemy_url(server_url, name)
+
+
 @contextmanager
 def temporary_database(server_url: str, *, label: str = "test") -> Iterator[str]:
     """Create a fresh database on the server, yield its SQLAlchemy URL, then drop it."""

@@ -1,0 +1,132 @@
+"""`workshop doctor`: is the environment ready? And when something fails: the set-up or the code?
+
+Environment checks (Python, dependencies, the services the chapters need) decide the verdict;
+a failure there exits 3. Free ports only warn. The last check imports the learner's current
+chapter: when that fails, the environment is fine and the code is at fault (exit 1).
+
+Services: with no chapter given, the doctor checks every service some chapter needs, because
+an instructor's pre-flight must cover the whole workshop. `workshop doctor 01` checks only
+what chapter 01 needs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from workshop import checking, services
+from workshop.manifest import Chapter, Manifest
+
+MIN_PYTHON = (3, 11)
+# What the chapters and the tests import, by import name.
+DEPENDENCIES = (
+    "fastapi",
+    "uvicorn",
+    "sqlalchemy",
+    "asyncpg",
+    "redis",
+    "pydantic_settings",
+    "jose",
+    "pwdlib",
+    "alembic",
+    "httpx",
+    "pytest",
+    "pytest_asyncio",
+    "asgi_lifespan",
+    "locust",
+)
+# Ports the workshop binds: `workshop serve` and Locust's web UI.
+PORTS = {8000: "workshop serve", 8089: "Locust's web UI"}
+SERVICE_LABELS = {"postgres": "PostgreSQL", "redis": "Redis"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    status: str  # passed, failing, warning, info
+    detail: str
+    about: str = "environment"  # "environment" or "code"
+
+
+def run_doctor(manifest: Manifest, *, chapter: Chapter | None, code_chapter: Chapter | None):
+    findings = [_python(), _dependencies()]
+    needed = chapter.services if chapter else manifest.services
+    for name in ("postgres", "redis"):
+        findings.append(_service(name, needed, chapter))
+    findings += [_port(port, what) for port, what in PORTS.items()]
+    if code_chapter is not None:
+        findings.append(_code_imports(manifest.root / code_chapter.directory, code_chapter))
+    return findings
+
+
+def _python() -> Finding:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] >= MIN_PYTHON:
+        return Finding("Python", "passed", f"Python {version}")
+    wanted = ".".join(map(str, MIN_PYTHON))
+    return Finding(
+        "Python", "failing", f"Python {version} is too old: the workshop needs {wanted} or newer"
+    )
+
+
+def _dependencies() -> Finding:
+    missing = [name for name in DEPENDENCIES if importlib.util.find_spec(name) is None]
+    if not missing:
+        return Finding("Dependencies", "passed", f"{len(DEPENDENCIES)} packages importable")
+    return Finding(
+        "Dependencies",
+        "failing",
+        f"missing {', '.join(missing)}: run `uv sync` in the repository, then try again",
+    )
+
+
+def _service(name: str, needed: tuple[str, ...], chapter: Chapter | None) -> Finding:
+    label = SERVICE_LABELS[name]
+    if name not in needed:
+        scope = f"chapter {chapter.number}" if chapter else "any chapter"
+        return Finding(label, "info", f"not needed by {scope}")
+    try:
+        (found,) = checking.resolve_services((name,))
+    except services.ServiceUnavailable as error:
+        return Finding(label, "failing", str(error))
+    return Finding(label, "passed", found.describe())
+
+
+def _port(port: int, what: str) -> Finding:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        in_use = sock.connect_ex(("127.0.0.1", port)) == 0
+    if in_use:
+        return Finding(
+            f"Port {port}",
+            "warning",
+            f"in use, so {what} needs another one (`--port`); stop whatever holds it otherwise",
+        )
+    return Finding(f"Port {port}", "passed", f"free for {what}")
+
+
+def _code_imports(workspace: Path, chapter: Chapter) -> Finding:
+    """Import the chapter's app and build it, in a process of its own (like `workshop check`)."""
+    name = f"Your code ({chapter.directory})"
+    if not workspace.is_dir():
+        return Finding(name, "info", "not in this checkout yet", about="code")
+    probe = "from app.main import create_app; create_app()"
+    env = dict(os.environ, PYTHONPATH=str(workspace))
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if completed.returncode == 0:
+        return Finding(name, "passed", "the app imports and builds", about="code")
+    last_line = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+    return Finding(name, "failing", f"the app does not import: {last_line}", about="code")

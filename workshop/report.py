@@ -1,0 +1,118 @@
+"""What the learner reads: a chapter's check per exercise, and where they stand overall."""
+
+from __future__ import annotations
+
+from workshop.checking import CheckResult, ExerciseResult
+from workshop.console import colour, command, heading, mark, out
+from workshop.manifest import Chapter, Manifest
+from workshop.progress import Progress
+
+MESSAGE_LINES = 4
+
+
+def failure_summary(message: str) -> list[str]:
+    """The learner's part of an assertion message, without pytest's `assert x == y` detail."""
+    lines: list[str] = []
+    for line in message.strip().splitlines():
+        if line.startswith("assert ") or (lines and line.startswith(("  +", " +"))):
+            break
+        lines.append(line)
+    return lines[:MESSAGE_LINES] or message.strip().splitlines()[:MESSAGE_LINES]
+
+
+def render_check(result: CheckResult) -> None:
+    chapter = result.chapter
+    heading(f"Chapter {chapter.number} · {chapter.title}")
+    if result.services_line:
+        out(result.services_line, style="dim")
+    if result.environment_error:
+        out(f"{mark('failing')} Your environment is not ready: {result.environment_error}")
+        out(f"  This is not about your code. Run {command('uv run workshop doctor')}.")
+        return
+    if result.crashed:
+        out(f"{mark('failing')} pytest could not run the tests. Its output:", style="red")
+        for line in result.output.strip().splitlines()[-20:]:
+            out(f"  {line}")
+        return
+    for error in result.collection_errors:
+        out(f"{mark('failing')} {error['nodeid']} does not even import:", style="red")
+        for line in error["message"].strip().splitlines()[-6:]:
+            out(f"    {line}")
+    width = max(len(r.exercise.id) for r in result.exercises) if result.exercises else 0
+    for position, exercise_result in enumerate(result.exercises, start=1):
+        _render_exercise(chapter, position, exercise_result, width)
+    for test in result.untagged + result.stray:
+        if test.outcome not in ("passed", "skipped"):
+            out(f"{mark('failing')} {test.nodeid} (no exercise) fails:", style="red")
+            for line in failure_summary(test.message):
+                out(f"      {line}")
+
+
+def _render_exercise(chapter: Chapter, position: int, result: ExerciseResult, width: int) -> None:
+    passed = sum(test.outcome == "passed" for test in result.tests)
+    exercise = result.exercise
+    line = f"{mark(result.status)} {position}. {exercise.id:<{width}}  {exercise.title}"
+    out(f"{line}  ({passed}/{len(result.tests)} tests)", style=colour(result.status))
+    if result.status != "failing":
+        return
+    first = result.failures[0]
+    for text in failure_summary(first.message):
+        out(f"      {text}")
+    out(f"      ({first.nodeid})", style="dim")
+    out(f"      Stuck? {command(f'uv run workshop hint {chapter.number} {exercise.name}')}")
+
+
+def render_summary(result: CheckResult) -> None:
+    """The last line of a check: how far the chapter is, and what to do next."""
+    chapter = result.chapter
+    todo = [r for r in result.exercises if r.status != "passed"]
+    if result.environment_error or result.crashed:
+        return
+    if result.passed:
+        out(f"Chapter {chapter.number} passes: all {len(result.exercises)} exercises are done.")
+        return
+    if not todo:
+        out("Every exercise passes, but something else fails: see above.")
+        return
+    next_up = todo[0].exercise
+    files = ", ".join(next_up.files)
+    out(
+        f"{len(todo)} of {len(result.exercises)} exercises to go. Next: {next_up.id} "
+        f"(edit {files} in {chapter.directory}, look for TODO({next_up.id}))."
+    )
+
+
+def render_status(manifest: Manifest, progress: Progress, current: Chapter | None) -> None:
+    heading("Where you stand")
+    width = max(len(chapter.short_title) for chapter in manifest.chapters)
+    for chapter in manifest.chapters:
+        available = (manifest.root / chapter.directory).is_dir()
+        done = sum(progress.of(ex.id).status == "passed" for ex in chapter.exercises)
+        total = len(chapter.exercises)
+        if not available or not total:
+            status, detail = "not checked", "not in this checkout yet"
+        else:
+            status = "passed" if done == total else "failing" if done else "not checked"
+            detail = f"{done}/{total} exercises"
+        services = f"  needs {', '.join(chapter.services)}" if chapter.services else ""
+        pointer = "  <- you are here" if chapter == current else ""
+        text = f"{chapter.number} {chapter.short_title:<{width}}  {detail:<24}{services}{pointer}"
+        out(f"{mark(status)} {text}", style=colour(status))
+
+
+def current_chapter(manifest: Manifest, progress: Progress) -> Chapter | None:
+    """The chapter chosen with `workshop start`, else the first one not finished."""
+    if progress.current_chapter:
+        try:
+            return manifest.chapter(progress.current_chapter)
+        except KeyError:
+            pass  # a chapter id that no longer exists: fall back to the first unfinished
+    available = [
+        chapter
+        for chapter in manifest.chapters
+        if (manifest.root / chapter.directory).is_dir() and chapter.exercises
+    ]
+    for chapter in available:
+        if any(progress.of(ex.id).status != "passed" for ex in chapter.exercises):
+            return chapter
+    return available[-1] if available else None
