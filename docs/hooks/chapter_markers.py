@@ -187,28 +187,41 @@ def chapter_table(chapters: Sequence, links: Links) -> str:
     return header + "\n".join(rows) + "\n"
 
 
-def _mermaid_label(text: str) -> str:
+def _mermaid_text(text: str) -> str:
     return text.replace('"', "#quot;")
 
 
-def chapter_map(chapters: Sequence) -> str:
-    """The service growing chapter by chapter, with the servers each stage starts to use."""
-    lines = ["flowchart TD"]
-    previous = None
-    first_use: dict[str, str] = {}
-    for chapter in chapters:
-        node = f"c{chapter.number}"
-        lines.append(f'    {node}["<b>{chapter.number}</b> {_mermaid_label(chapter.title)}"]')
-        if previous:
-            lines.append(f"    {previous} --> {node}")
-        for service in chapter.services:
-            first_use.setdefault(service, node)
-        previous = node
-    lines.append('    final(["The finished service"])')
-    if previous:
-        lines.append(f"    {previous} --> final")
-    for service, node in first_use.items():
-        name = SERVICE_NAMES.get(service, service)
-        lines.append(f'    {service}[("{name}")]')
-        lines.append(f"    {node} -. starts using .-> {service}")
+def _map_node(chapter, new_services: Sequence[str]) -> str:
+    title, _, subtitle = chapter.title.partition(":")
+    label = f"<b>{chapter.number} {title}</b>"
+    if subtitle:
+        label += f"<br/>{subtitle.strip()}"
+    if new_services:
+        names = " and ".join(SERVICE_NAMES.get(service, service) for service in new_services)
+        label += f"<br/><i>+ {names}</i>"
+    return f'c{chapter.number}["{_mermaid_text(label)}"]'
+
+
+def chapter_map(days: Sequence[tuple[str, Sequence]]) -> str:
+    """The service growing chapter by chapter, one row per day of the two-day workshop.
+
+    `days` is [(label, chapters)]; a node notes the servers its chapter starts to use.
+    """
+    lines = ["flowchart TB"]
+    seen_services: set[str] = set()
+    for index, (label, chapters) in enumerate(days, start=1):
+        lines.append(f'    subgraph day{index}["{_mermaid_text(label)}"]')
+        lines.append("        direction LR")
+        for chapter in chapters:
+            new = [service for service in chapter.services if service not in seen_services]
+            seen_services.update(new)
+            lines.append(f"        {_map_node(chapter, new)}")
+        numbers = [f"c{chapter.number}" for chapter in chapters]
+        if len(numbers) > 1:
+            lines.append("        " + " --> ".join(numbers))
+        if index == len(days):
+            lines.append('        final(["The finished service"])')
+            lines.append(f"        {numbers[-1]} --> final")
+        lines.append("    end")
+    lines.extend(f"    day{index} --> day{index + 1}" for index in range(1, len(days)))
     return "```mermaid\n" + "\n".join(lines) + "\n```\n"

@@ -4,6 +4,7 @@ and the committed benchmark baseline. Generated, so the pages cannot drift from 
 
 from __future__ import annotations
 
+import ast
 import importlib
 import posixpath
 import re
@@ -113,17 +114,47 @@ def settings_table() -> str:
 # --- endpoints --------------------------------------------------------------------------------
 
 
-def _openapi() -> dict:
+def _finished_app():
     settings = import_final("app.config").Settings(_env_file=None)
     create_app = import_final("app.main").create_app
     # Building the app connects to nothing: the engine and Redis are made in the lifespan.
-    return create_app(settings).openapi()
+    return create_app(settings)
+
+
+def _api_routes(routes, prefix: str = ""):
+    """(path, route) of every APIRoute, also inside routers that FastAPI keeps unflattened."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix + route.path, route
+        elif included := getattr(route, "original_router", None):  # FastAPI >= 0.16x
+            context_prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+            yield from _api_routes(included.routes, prefix + context_prefix)
+
+
+def _hidden_routes(app) -> list[str]:
+    """Rows for the service's own routes that the OpenAPI schema leaves out (e.g. /metrics)."""
+    rows = []
+    for path, route in _api_routes(app.routes):
+        if route.include_in_schema or not route.endpoint.__module__.startswith("app."):
+            continue
+        doc = route.summary or (route.endpoint.__doc__ or "").strip().split("\n")[0]
+        doc = re.sub(r"\s*\([^)]*\)", "", doc)  # the docstring's asides are for code readers
+        if not doc:
+            raise MissingData(f"the route {path} has no summary or docstring.")
+        for method in sorted(route.methods - {"HEAD"}):
+            rows.append(
+                f"| `{method}` | `{path}` | {_escape_cell(doc)} | public "
+                "| not in the OpenAPI schema |"
+            )
+    return rows
 
 
 def endpoints_table() -> str:
-    schema = _openapi()
+    app = _finished_app()
     rows = []
-    for path, operations in schema.get("paths", {}).items():
+    for path, operations in app.openapi().get("paths", {}).items():
         for method, operation in operations.items():
             if method.startswith("x-") or method == "parameters":
                 continue
@@ -140,6 +171,7 @@ def endpoints_table() -> str:
             )
     if not rows:
         raise MissingData("the finished service's OpenAPI schema lists no routes.")
+    rows += _hidden_routes(app)
     return (
         "| Method | Path | What it does | Auth | Answers |\n"
         "| --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n"
@@ -221,3 +253,33 @@ def benchmark_results(page_path: str) -> str:
     text = _RELATIVE_LINK.sub(relink, summary.read_text(encoding="utf-8"))
     # The summary's own headings would compete with the page's: demote each by one level.
     return re.sub(r"^(#{1,5}) ", r"#\1 ", text, flags=re.MULTILINE)
+
+
+def benchmark_guide() -> str:
+    """How to run the benchmarks, from benchmarks/README.md (its headings demoted by one)."""
+    guide = REPO_ROOT / "benchmarks" / "README.md"
+    if not guide.is_file():
+        return (
+            '!!! info "The benchmark runner is not committed yet"\n\n'
+            "    Its instructions appear here from `benchmarks/README.md` once it lands.\n"
+        )
+    text = guide.read_text(encoding="utf-8")
+    text = re.sub(r"\A# .*\n+", "", text)  # the page has its own title
+    return re.sub(r"^(#{1,5}) ", r"#\1 ", text, flags=re.MULTILINE)
+
+
+# --- module docstrings ------------------------------------------------------------------------
+
+
+def module_docstring(path: str | None, links: Links) -> str:
+    """A module's docstring as a quote, linked to its file: the code's own why, not a copy."""
+    if not path:
+        raise MissingData("the docstring marker names a file: `<!-- workshop:docstring PATH -->`.")
+    source = REPO_ROOT / path
+    if not source.is_file():
+        raise MissingData(f"the docstring marker names {path}, which does not exist.")
+    docstring = ast.get_docstring(ast.parse(source.read_text(encoding="utf-8")))
+    if not docstring:
+        raise MissingData(f"{path} has no module docstring for the docs to show.")
+    quoted = "\n".join(f"> {line}".rstrip() for line in docstring.splitlines())
+    return f"{quoted}\n>\n> — [`{path}`]({links.to_repo_file(path)})\n"

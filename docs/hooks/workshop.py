@@ -8,7 +8,8 @@
 
   on a chapter page   objectives, exercises, check, key-points
   on any page         chapter-table, chapter-map, schedule-one-day, schedule-two-day,
-                      settings, endpoints, benchmark-results
+                      settings, endpoints, benchmark-results,
+                      docstring PATH (a Python module's docstring, PATH from the repo root)
 
   A marker whose data is missing stops the build with a message that says what to add.
 """
@@ -29,7 +30,9 @@ from mkdocs.structure.pages import Page
 if TYPE_CHECKING:
     from workshop.manifest import Manifest
 
-MARKER_LINE = re.compile(r"^<!--\s*workshop:([a-z0-9-]+)\s*-->[ \t]*$", re.MULTILINE)
+MARKER_LINE = re.compile(
+    r"^<!--\s*workshop:([a-z0-9-]+)(?:\s+([\w./-]+))?\s*-->[ \t]*$", re.MULTILINE
+)
 ANY_MARKER = re.compile(r"<!--\s*workshop:")
 CHAPTERS_SECTION = "Chapters"
 
@@ -41,6 +44,13 @@ def _chapters():
     if _manifest is None:
         raise PluginError("the manifest was not loaded: on_config did not run")
     return _manifest.chapters
+
+
+def _two_day_groups() -> list[tuple[str, tuple]]:
+    """The chapters of each day of the two-day schedule, for the chapter map's rows."""
+    from workshop import schedule  # not at the top: see on_config
+
+    return [(f"Day {day.number}", day.chapters) for day in schedule.plan(_manifest, 2).days]
 
 
 def _repo_blob_url(config: MkDocsConfig) -> str:
@@ -102,7 +112,7 @@ def _chapter_of(page: Page):
     return None
 
 
-def _render(name: str, page: Page, links: Links) -> str:
+def _render(name: str, argument: str | None, page: Page, links: Links) -> str:
     if name in chapter_markers.CHAPTER_MARKERS:
         chapter = _chapter_of(page)
         if chapter is None:
@@ -110,12 +120,14 @@ def _render(name: str, page: Page, links: Links) -> str:
         return chapter_markers.CHAPTER_MARKERS[name](chapter, links)
     page_wide = {
         "chapter-table": lambda: chapter_markers.chapter_table(_chapters(), links),
-        "chapter-map": lambda: chapter_markers.chapter_map(_chapters()),
+        "chapter-map": lambda: chapter_markers.chapter_map(_two_day_groups()),
         "schedule-one-day": lambda: reference_markers.schedule_table(_manifest, 1, links),
         "schedule-two-day": lambda: reference_markers.schedule_table(_manifest, 2, links),
         "settings": reference_markers.settings_table,
         "endpoints": reference_markers.endpoints_table,
         "benchmark-results": lambda: reference_markers.benchmark_results(page.file.src_uri),
+        "benchmark-guide": reference_markers.benchmark_guide,
+        "docstring": lambda: reference_markers.module_docstring(argument, links),
     }
     if name not in page_wide:
         known = sorted([*chapter_markers.CHAPTER_MARKERS, *page_wide])
@@ -130,7 +142,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
     def replace(match: re.Match) -> str:
         try:
-            return _render(match[1], page, links)
+            return _render(match[1], match[2], page, links)
         except MissingData as error:
             raise MissingData(f"docs/{page.file.src_uri}: {error}") from error
 
