@@ -1,5 +1,6 @@
 """Settings: every knob of the service, read from the environment and `.env`, validated once."""
 
+import json
 import os
 from functools import lru_cache
 from typing import Annotated, Literal
@@ -111,7 +112,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                return text  # JSON: pydantic parses it
+                return json.loads(text)
             return [item.strip() for item in text.split(",") if item.strip()]
         return value
 

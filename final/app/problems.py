@@ -113,7 +113,9 @@ async def handle_validation_error(
 
 async def handle_unexpected_error(request: Request, error: Exception) -> ProblemResponse:
     """A bug: log it with its traceback, answer 500 with the request id and nothing else."""
-    logger.error("unhandled error", exc_info=error)
+    # Runs outside the middleware, after the request-id context is gone: pass the id along.
+    request_id = getattr(request.state, "request_id", None)
+    logger.error("unhandled error", exc_info=error, extra={"request_id": request_id})
     return _request_problem(
         request,
         status=500,
