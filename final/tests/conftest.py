@@ -6,48 +6,21 @@ namespace; each test gets a fresh app, truncated tables and a Redis prefix of it
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, text
+from final_helpers import DEFAULT_PASSWORD, client_for, make_settings, running_app
+from httpx import AsyncClient
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.database import Base
-from app.main import create_app
 from app.users import service
 from app.users.models import Role
 from app.users.schemas import UserCreate
-
-TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
-# Cheap argon2 parameters keep the suite fast; test_final_passwords.py proves the real ones.
-FAST_PASSWORD_HASHING = {
-    "password_hash_time_cost": 1,
-    "password_hash_memory_cost_kib": 1024,
-    "password_hash_parallelism": 1,
-}
-DEFAULT_PASSWORD = "correct horse battery staple"
-
-
-def make_settings(
-    database_url: str, redis_url: str, redis_namespace: str, **overrides: object
-) -> Settings:
-    values: dict[str, object] = {
-        "environment": "test",
-        "database_url": database_url,
-        "redis_url": redis_url,
-        "redis_key_prefix": f"{redis_namespace}{uuid4().hex[:8]}:",
-        "secret_key": TEST_SECRET_KEY,
-        "allowed_hosts": ["test", "localhost", "127.0.0.1"],
-        **FAST_PASSWORD_HASHING,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture
@@ -66,22 +39,6 @@ def database_schema(database_url: str) -> None:
         await engine.dispose()
 
     asyncio.run(create_tables())
-
-
-@asynccontextmanager
-async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app under its lifespan, with every table emptied first."""
-    application = create_app(settings)
-    async with LifespanManager(application):
-        async with application.state.engine.begin() as connection:
-            tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-            await connection.execute(text(f"TRUNCATE {tables}"))
-        yield application
-
-
-def client_for(application: FastAPI, **transport_options: object) -> AsyncClient:
-    transport = ASGITransport(app=application, **transport_options)
-    return AsyncClient(transport=transport, base_url="http://test")
 
 
 @pytest.fixture

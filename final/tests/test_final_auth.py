@@ -8,7 +8,7 @@ import time
 from uuid import uuid4
 
 import pytest
-from conftest import client_for, make_settings, running_app
+from final_helpers import client_for, make_settings, running_app
 
 from app.auth.tokens import issue_token
 from app.config import Settings

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from conftest import client_for, make_settings, running_app
+from final_helpers import client_for, make_settings, running_app
 from redis.asyncio import Redis
 
 from app.users.cache import UserCache

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import client_for
+from final_helpers import client_for
 
 PROBLEM = "application/problem+json"
 VALID = {"email": "ok@example.com", "password": "password123"}

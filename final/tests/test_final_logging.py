@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from conftest import client_for, make_settings, running_app
+from final_helpers import client_for, make_settings, running_app
 
 from app.logs import HANDLER_NAME
 

@@ -8,7 +8,7 @@ import asyncio
 import threading
 import time
 
-from conftest import DEFAULT_PASSWORD, client_for, make_settings, running_app
+from final_helpers import DEFAULT_PASSWORD, client_for, make_settings, running_app
 from sqlalchemy import select
 
 from app.auth.passwords import PasswordHasher

@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from conftest import client_for, make_settings, running_app
+from final_helpers import client_for, make_settings, running_app
 from prometheus_client import REGISTRY
 
 

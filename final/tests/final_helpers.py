@@ -1,0 +1,56 @@
+"""Helpers the final tests share with conftest.py: settings for a test, an app under its
+lifespan, a client for it. A module of its own, so tests import it by a unique name."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import uuid4
+
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+
+from app.config import Settings
+from app.database import Base
+from app.main import create_app
+
+TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
+# Cheap argon2 parameters keep the suite fast; test_final_passwords.py proves the real ones.
+FAST_PASSWORD_HASHING = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_cost_kib": 1024,
+    "password_hash_parallelism": 1,
+}
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+def make_settings(
+    database_url: str, redis_url: str, redis_namespace: str, **overrides: object
+) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "redis_key_prefix": f"{redis_namespace}{uuid4().hex[:8]}:",
+        "secret_key": TEST_SECRET_KEY,
+        "allowed_hosts": ["test", "localhost", "127.0.0.1"],
+        **FAST_PASSWORD_HASHING,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app under its lifespan, with every table emptied first."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        async with application.state.engine.begin() as connection:
+            tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {tables}"))
+        yield application
+
+
+def client_for(application: FastAPI, **transport_options: object) -> AsyncClient:
+    transport = ASGITransport(app=application, **transport_options)
+    return AsyncClient(transport=transport, base_url="http://test")
