@@ -77,7 +77,7 @@ def uvicorn_command(target: ServeTarget, *, host: str, port: int, workers: int, 
 
 
 def run_server(target: ServeTarget, command: list[str], env: dict[str, str]) -> int:
-    """Run uvicorn until it stops; Ctrl-C or SIGTERM here stops it cleanly."""
+    """Run uvicorn until it stops; Ctrl-C or SIGTERM here stops it cleanly (exit status 0)."""
     server = subprocess.Popen(command, cwd=target.code_dir, env=env)
 
     def forward(signum: int, _frame: object) -> None:
@@ -85,13 +85,15 @@ def run_server(target: ServeTarget, command: list[str], env: dict[str, str]) -> 
 
     previous = signal.signal(signal.SIGTERM, forward)
     try:
-        return server.wait()
+        status = server.wait()
     except KeyboardInterrupt:
         # The terminal sent SIGINT to uvicorn as well; give it time to finish its requests.
         try:
-            return server.wait(timeout=15)
+            status = server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.terminate()
-            return server.wait()
+            status = server.wait()
     finally:
         signal.signal(signal.SIGTERM, previous)
+    # uvicorn re-raises the stop signal after a graceful shutdown: that is a clean stop.
+    return 0 if status in (-signal.SIGTERM, -signal.SIGINT) else status
