@@ -97,3 +97,13 @@ def test_a_write_tests_chapter_must_name_its_checker(tmp_path):
 
     with pytest.raises(ManifestError, match="names its `checker` module"):
         load_manifest(root)
+
+
+def test_the_readme_lists_every_chapter_as_the_manifest_does():
+    readme = (load_manifest().root / "README.md").read_text(encoding="utf-8")
+    names = {"postgres": "PostgreSQL", "redis": "Redis"}
+
+    for chapter in load_manifest().chapters:
+        needs = ", ".join(names[service] for service in chapter.services) or "nothing"
+        row = f"| {chapter.number} | {chapter.title} | {needs} |"
+        assert row in readme, f"README.md's chapter table should have the row: {row}"
