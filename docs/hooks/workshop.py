@@ -8,7 +8,7 @@
 
   on a chapter page   objectives, exercises, check, key-points
   on any page         chapter-table, chapter-map, schedule-one-day, schedule-two-day,
-                      settings, endpoints, benchmark-results,
+                      settings, endpoints, benchmark-guide, benchmark-results,
                       docstring PATH (a Python module's docstring, PATH from the repo root)
 
   A marker whose data is missing stops the build with a message that says what to add.
@@ -68,16 +68,24 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     from workshop.manifest import load_manifest
 
     global _manifest
-    _manifest = load_manifest()
+    _manifest = load_manifest(reference_markers.REPO_ROOT)
+    pages = [chapter_page(chapter) for chapter in _manifest.chapters]
     for entry in config.nav or []:
         if isinstance(entry, dict) and CHAPTERS_SECTION in entry:
             section = entry[CHAPTERS_SECTION]
+            # Idempotent, should the same config be built twice (`mkdocs serve`).
+            section[:] = [item for item in section if not _links_to(item, pages)]
             section.extend(
                 {f"{chapter.number} · {chapter.title}": chapter_page(chapter)}
                 for chapter in _manifest.chapters
             )
             return config
     raise PluginError(f'mkdocs.yml\'s nav needs a "{CHAPTERS_SECTION}" section for the chapters.')
+
+
+def _links_to(item: object, pages: list[str]) -> bool:
+    values = item.values() if isinstance(item, dict) else [item]
+    return any(value in pages for value in values)
 
 
 def _stub_page(chapter) -> str:
