@@ -90,7 +90,7 @@ def _links_to(item: object, pages: list[str]) -> bool:
 
 def _stub_page(chapter) -> str:
     return (
-        f"# {chapter.title}\n\n"
+        f"# {chapter.number} · {chapter.title}\n\n"
         '!!! warning "This chapter\'s page is not written yet"\n\n'
         f"    The manifest declares chapter {chapter.number}; its page "
         f"(`docs/chapters/{chapter.slug}.md`) arrives with the chapter's code.\n\n"
