@@ -124,6 +124,8 @@ def run_chapter_tests(request: CheckRequest) -> CheckResult:
             str(report_path),
             "-q",
             "--no-header",
+            # One exercise's broken test file must not hide the others' results.
+            "--continue-on-collection-errors",
             *request.pytest_args,
         ]
         env = dict(request.env)

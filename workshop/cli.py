@@ -19,10 +19,11 @@ import typer
 from workshop import checking, contract, doctor, schedule, services
 from workshop import serve as serving
 from workshop.checking import CheckRequest, CheckResult
-from workshop.console import command, err, heading, mark, out
+from workshop.console import clear, command, err, heading, mark, out
 from workshop.manifest import SERVICES, Chapter, Manifest, ManifestError, load_manifest
 from workshop.progress import Progress, load_progress
 from workshop.report import current_chapter, render_check, render_status, render_summary
+from workshop.watching import watch_and_check
 
 OK, FAILING, USAGE, ENVIRONMENT = 0, 1, 2, 3
 
@@ -193,43 +194,21 @@ def watch(
     ] = False,
 ) -> None:
     """Check a chapter, then again every time you save a file in it."""
-    from watchfiles import DefaultFilter
-    from watchfiles import watch as watch_files
-
     manifest = _manifest()
     selected = _chapter(manifest, chapter)
-    workspace = manifest.root / selected.directory
-
-    class SourceFilter(DefaultFilter):
-        def __call__(self, change, path: str) -> bool:
-            return super().__call__(change, path) and path.endswith(
-                (".py", ".env", ".toml", ".ini")
-            )
 
     def check_once() -> None:
+        clear()
         result = _run_check(manifest, selected, [])
         render_check(result)
         out()
         render_summary(result)
         out(f"Watching {selected.directory} for changes; Ctrl-C stops.", style="dim")
 
-    check_once()
-    force_polling = poll
-    while True:
-        try:
-            for _changes in watch_files(
-                workspace, watch_filter=SourceFilter(), force_polling=force_polling
-            ):
-                if sys.stdout.isatty():
-                    out("\033[2J\033[H")  # a clean screen for each new report
-                check_once()
-        except KeyboardInterrupt:
-            raise typer.Exit(OK) from None
-        except OSError as error:
-            if force_polling:
-                raise
-            out(f"File events are unavailable here ({error}); polling instead.")
-            force_polling = True
+    try:
+        watch_and_check(manifest.root / selected.directory, check_once, poll=poll)
+    except KeyboardInterrupt:
+        raise typer.Exit(OK) from None
 
 
 @app.command()

@@ -34,6 +34,12 @@ def out(text: str = "", *, style: str | None = None) -> None:
         print(text, flush=True)
 
 
+def clear() -> None:
+    """A clean screen in a terminal (each `watch` report starts at the top); else nothing."""
+    if is_terminal():
+        _console.clear()
+
+
 def err(text: str) -> None:
     """Problems go to stderr, so that piping the normal output stays clean."""
     if is_terminal():

@@ -8,6 +8,7 @@ from workshop.manifest import Chapter, Manifest
 from workshop.progress import Progress
 
 MESSAGE_LINES = 4
+SERVICE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis"}
 
 
 def failure_summary(message: str) -> list[str]:
@@ -33,6 +34,7 @@ def render_check(result: CheckResult) -> None:
         out(f"{mark('failing')} pytest could not run the tests. Its output:", style="red")
         for line in result.output.strip().splitlines()[-20:]:
             out(f"  {line}")
+        out("Fix the error above (it names the file and line), then check again.")
         return
     for error in result.collection_errors:
         out(f"{mark('failing')} {error['nodeid']} does not even import:", style="red")
@@ -94,7 +96,8 @@ def render_status(manifest: Manifest, progress: Progress, current: Chapter | Non
         else:
             status = "passed" if done == total else "failing" if done else "not checked"
             detail = f"{done}/{total} exercises"
-        services = f"  needs {', '.join(chapter.services)}" if chapter.services else ""
+        needs = [SERVICE_NAMES[service] for service in chapter.services]
+        services = f"  needs {', '.join(needs)}" if needs else ""
         pointer = "  <- you are here" if chapter == current else ""
         text = f"{chapter.number} {chapter.short_title:<{width}}  {detail:<24}{services}{pointer}"
         out(f"{mark(status)} {text}", style=colour(status))
