@@ -151,7 +151,11 @@ def status(
     manifest = _manifest()
     progress = load_progress(manifest.root)
     current = current_chapter(manifest, progress)
-    result = _run_check(manifest, current, []) if check and current else None
+    try:
+        result = _run_check(manifest, current, []) if check and current else None
+    except typer.Exit:
+        render_status(manifest, progress, current)  # where they stand, despite the environment
+        raise
     render_status(manifest, load_progress(manifest.root), current)
     if result is None:
         raise typer.Exit(OK)

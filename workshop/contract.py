@@ -142,7 +142,11 @@ def check_manifest(manifest: Manifest, chapter: Chapter) -> list[Finding]:
                 f"{where}: no `TODO({exercise.id})` in its starter files {list(exercise.files)}"
             )
         for path in exercise.tests:
-            problems += _test_file_problems(workspace / path, f"{chapter.directory}/{path}", where)
+            shown = f"{chapter.directory}/{path}"
+            if chapter.kind == "exercises":
+                problems += _test_file_problems(workspace / path, shown, where)
+            elif not (workspace / path).is_file():
+                problems.append(f"{where}: its test file {shown} does not exist")
     for relative, content in code_files(solution).items():
         if b"TODO(" in content:
             problems.append(f"{chapter.solution_directory}/{relative} still has a TODO marker")
