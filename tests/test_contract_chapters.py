@@ -12,15 +12,12 @@ from workshop.manifest import load_manifest
 MANIFEST = load_manifest()
 
 
-@pytest.fixture(scope="module")
-def service_env() -> dict[str, str]:
-    """The servers every chapter may need, resolved once like `workshop dev verify` does."""
-    return checking.service_environment(checking.resolve_services(MANIFEST.services))
-
-
 @pytest.mark.parametrize("chapter", MANIFEST.chapters, ids=lambda chapter: chapter.slug)
-def test_chapter_keeps_the_contract(chapter, service_env):
-    verification = contract.verify_chapter(MANIFEST, chapter, env=service_env)
+def test_chapter_keeps_the_contract(chapter):
+    # The servers this chapter needs, resolved here once like `workshop dev verify` does.
+    env = checking.service_environment(checking.resolve_services(chapter.services))
+
+    verification = contract.verify_chapter(MANIFEST, chapter, env=env)
 
     if not verification.ok:
         problems = "\n".join(f"  [{f.rule}] {f.message}" for f in verification.findings)
