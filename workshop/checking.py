@@ -135,6 +135,8 @@ def run_chapter_tests(request: CheckRequest) -> CheckResult:
             command, cwd=workdir, env=env, capture_output=True, text=True, check=False
         )
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    if "No module named pytest" in completed.stderr:
+        report["environment_error"] = "pytest is not installed here: run `uv sync`."
     return _result_from_report(
         request.chapter, report, completed.returncode, completed.stdout + completed.stderr
     )

@@ -32,6 +32,8 @@ app = typer.Typer(
     invoke_without_command=True,
     pretty_exceptions_enable=False,
     help="The FastAPI production workshop: check your chapters, get hints, reset, serve.",
+    epilog="Exit codes: 0 all good, 1 your code fails its checks, 2 a usage error, "
+    "3 your environment is broken.",
 )
 dev = typer.Typer(help="For the workshop's authors.", no_args_is_help=True)
 app.add_typer(dev, name="dev")
