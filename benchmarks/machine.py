@@ -1,0 +1,182 @@
+"""The machine a run happened on: CPU, memory, load, versions. Figures mean little without it.
+
+The load is taken before and after the run, with the busiest other processes: a baseline is
+worth committing only if the machine was quiet, and the file says whether it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import platform
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from benchmarks.plan import REPO_ROOT
+
+PACKAGES = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "pydantic",
+    "sqlalchemy",
+    "asyncpg",
+    "redis",
+    "python-jose",
+    "pwdlib",
+    "argon2-cffi",
+    "locust",
+    "psutil",
+    "matplotlib",
+)
+# Quiet: the 1-minute load is below this share of the cores, and the CPU mostly idle.
+QUIET_LOAD_PER_CORE = 0.25
+QUIET_BUSY_PERCENT = 15.0
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def load_snapshot(sample_seconds: float = 3.0) -> dict[str, Any]:
+    """Load averages, CPU busy over a short sample, the busiest processes, and a verdict."""
+    processes = list(psutil.process_iter(["pid", "name", "cmdline"]))
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.cpu_percent(None)  # starts the process's CPU clock for the sample below
+    busy = psutil.cpu_percent(interval=sample_seconds)
+    busiest = []
+    for process in processes:
+        try:
+            percent = process.cpu_percent(None)
+        except psutil.Error:
+            continue
+        if percent >= 5:
+            command = " ".join(process.info["cmdline"] or [process.info["name"] or "?"])
+            busiest.append({"pid": process.info["pid"], "cpu": percent, "command": command[:120]})
+    busiest.sort(key=lambda entry: -entry["cpu"])
+    load1, load5, load15 = psutil.getloadavg()
+    cores = psutil.cpu_count() or 1
+    quiet = load1 < QUIET_LOAD_PER_CORE * cores and busy < QUIET_BUSY_PERCENT
+    return {
+        "taken_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "load_average": [round(load1, 2), round(load5, 2), round(load15, 2)],
+        "cpu_busy_percent": busy,
+        "busiest_processes": busiest[:8],
+        "quiet": quiet,
+    }
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _git(*args: str) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip()
+
+
+def server_versions(postgres_url: str | None, redis_url: str | None) -> dict[str, str]:
+    versions = {}
+    if postgres_url:
+        import asyncpg
+
+        async def postgres_version() -> str:
+            connection = await asyncpg.connect(postgres_url, timeout=5)
+            try:
+                return await connection.fetchval("SHOW server_version")
+            finally:
+                await connection.close()
+
+        try:
+            versions["postgresql"] = asyncio.run(postgres_version())
+        except Exception as error:  # a version is nice to have, never worth failing a run
+            versions["postgresql"] = f"unknown ({type(error).__name__})"
+    if redis_url:
+        import redis
+
+        try:
+            with redis.Redis.from_url(redis_url) as client:
+                versions["redis"] = str(client.info("server").get("redis_version", "unknown"))
+        except Exception as error:
+            versions["redis"] = f"unknown ({type(error).__name__})"
+    return versions
+
+
+def describe(*, services_line: str, servers: dict[str, str]) -> dict[str, Any]:
+    memory = psutil.virtual_memory()
+    return {
+        "cpu_model": cpu_model(),
+        "logical_cores": psutil.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "memory_gib": round(memory.total / 2**30, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "packages": _package_versions(),
+        "servers": servers,
+        "services": services_line,
+        "git_commit": _git("rev-parse", "--short", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
+def render_markdown(machine: dict[str, Any], before: dict[str, Any], after: dict[str, Any]):
+    """machine.md: the same facts as machine.json, for a reader."""
+    lines = [
+        "# The machine of this run",
+        "",
+        f"- CPU: {machine['cpu_model']}, {machine['logical_cores']} logical cores "
+        f"({machine['physical_cores']} physical)",
+        f"- Memory: {machine['memory_gib']} GiB",
+        f"- OS: {machine['os']}; Python {machine['python']}",
+        f"- Servers: PostgreSQL {machine['servers'].get('postgresql', '-')}, "
+        f"Redis {machine['servers'].get('redis', '-')}",
+        f"- {machine['services']}",
+        f"- Code: commit {machine['git_commit']}"
+        + (" with uncommitted changes" if machine["git_dirty"] else ""),
+        "",
+        "## Load",
+        "",
+        "| when | load average (1, 5, 15 min) | CPU busy | verdict |",
+        "| --- | --- | --- | --- |",
+    ]
+    for label, snapshot in (("before the run", before), ("after the run", after)):
+        load = ", ".join(f"{value:.2f}" for value in snapshot["load_average"])
+        verdict = "quiet" if snapshot["quiet"] else "busy"
+        if snapshot is after:  # load averages lag: right after a run they hold its own load
+            verdict = "(holds the run's own load)"
+        lines.append(
+            f"| {label} ({snapshot['taken_at']}) | {load} | "
+            f"{snapshot['cpu_busy_percent']:.0f} % | {verdict} |"
+        )
+    lines += ["", "Busiest processes before the run (≥ 5 % of a core):", ""]
+    if before["busiest_processes"]:
+        lines += [
+            f"- {entry['cpu']:.0f} % `{entry['command']}`" for entry in before["busiest_processes"]
+        ]
+    else:
+        lines.append("- none")
+    lines += ["", "## Versions", "", "| package | version |", "| --- | --- |"]
+    lines += [f"| {name} | {version} |" for name, version in machine["packages"].items()]
+    return "\n".join(lines) + "\n"
