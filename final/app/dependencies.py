@@ -2,6 +2,8 @@
 `session: SessionDep, user: CurrentUser`.
 
 Everything comes from `app.state`, filled by the lifespan: nothing here creates a client.
+The getters are `async def` although they never await: FastAPI runs a plain `def`
+dependency in a thread pool, a thread hop per request for a mere attribute read.
 """
 
 from typing import Annotated
@@ -19,19 +21,19 @@ from app.users.cache import UserCache
 from app.users.schemas import UserRead
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_redis(request: Request) -> Redis:
+async def get_redis(request: Request) -> Redis:
     return request.app.state.redis
 
 
-def get_user_cache(request: Request) -> UserCache:
+async def get_user_cache(request: Request) -> UserCache:
     return request.app.state.user_cache
 
 
-def get_password_hasher(request: Request) -> PasswordHasher:
+async def get_password_hasher(request: Request) -> PasswordHasher:
     return request.app.state.password_hasher
 
 

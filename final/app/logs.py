@@ -4,6 +4,7 @@ import logging
 import sys
 from contextvars import ContextVar
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from app.config import Settings
@@ -42,6 +43,8 @@ def configure_logging(settings: Settings) -> None:
             style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             static_fields={"service": settings.app_name},
+            # uvicorn adds an ANSI-coloured copy of its messages: noise in JSON.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
     )
     root.addHandler(handler)

@@ -22,7 +22,6 @@ def create_redis(settings: Settings) -> Redis:
         # One immediate retry for a pooled connection the server closed; never for a timeout,
         # which would double the wait of every request while Redis hangs.
         retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
-        health_check_interval=30,
         decode_responses=True,
     )
 

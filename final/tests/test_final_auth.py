@@ -10,6 +10,7 @@ from uuid import uuid4
 import pytest
 from final_helpers import client_for, make_settings, running_app
 
+from app.auth import tokens as token_module
 from app.auth.tokens import issue_token
 from app.config import Settings
 
@@ -256,3 +257,17 @@ async def test_revocation_fails_closed_when_redis_is_down(
     assert login.status_code == 200, "login does not need Redis: the rate limiter fails open"
     assert response.status_code == 503, "no revocation answer means no access (fail closed)"
     assert response.json()["code"] == "auth_unavailable"
+
+
+async def test_a_token_verified_earlier_is_refused_once_it_expires(
+    client, create_user, login, monkeypatch
+):
+    tokens = await login(await create_user())
+    assert (await client.get("/users/me", headers=tokens.headers)).status_code == 200
+    expiry = claims_of(tokens.access_token)["exp"]
+
+    # The verified claims are cached; the clock moving past `exp` must still count.
+    monkeypatch.setattr(token_module.time, "time", lambda: expiry + 1)
+    response = await client.get("/users/me", headers=tokens.headers)
+
+    assert response.status_code == 401

@@ -30,13 +30,15 @@ def _used_refresh_key(settings: Settings, jti: str) -> str:
     return redis_key(settings, "refresh", "used", jti)
 
 
+def revocation_keys(settings: Settings, claims: TokenClaims) -> tuple[str, str]:
+    """The keys whose presence revokes this token: its own mark, and its login's."""
+    return _revoked_token_key(settings, claims.jti), _revoked_family_key(settings, claims.family)
+
+
 async def ensure_not_revoked(redis: Redis, settings: Settings, claims: TokenClaims) -> None:
     """One round trip: is this token, or its whole login, revoked?"""
     try:
-        revoked = await redis.exists(
-            _revoked_token_key(settings, claims.jti),
-            _revoked_family_key(settings, claims.family),
-        )
+        revoked = await redis.exists(*revocation_keys(settings, claims))
     except RedisError:
         logger.error("revocation check failed: refusing the token (fail closed)")
         raise RevocationCheckUnavailable() from None

@@ -23,6 +23,11 @@ from app.users.schemas import UserRead
 
 logger = logging.getLogger(__name__)
 
+# Bound once: looking a labelled child up on every read is wasted work on the hot path.
+CACHE_HITS = CACHE_LOOKUPS.labels("user", "hit")
+CACHE_MISSES = CACHE_LOOKUPS.labels("user", "miss")
+CACHE_ERRORS = CACHE_LOOKUPS.labels("user", "error")
+
 
 class UserCache:
     """One per process (made in the lifespan): it owns the in-flight database loads."""
@@ -43,11 +48,28 @@ class UserCache:
     def key(self, user_id: UUID) -> str:
         return redis_key(self._settings, "user", user_id)
 
+    @property
+    def enabled(self) -> bool:
+        return self._settings.cache_enabled
+
     async def get_user(self, user_id: UUID) -> UserRead:
         """The user from Redis, else from PostgreSQL (then cached). Raises UserNotFound."""
-        if self._settings.cache_enabled and (cached := await self._read(user_id)):
+        if self.enabled and (cached := await self._read(user_id)):
             return cached
-        user = await self._load_once(user_id)
+        return await self.load(user_id)
+
+    def parse(self, raw: str | None) -> UserRead | None:
+        """A cached entry fetched by the caller (in its own pipeline), counted as hit or miss."""
+        (CACHE_MISSES if raw is None else CACHE_HITS).inc()
+        return None if raw is None else UserRead.model_validate_json(raw)
+
+    async def load(self, user_id: UUID) -> UserRead:
+        """The user from PostgreSQL, once however many ask at the same time; then cached.
+
+        With the cache off every read is its own query: the baseline the cache is measured
+        against.
+        """
+        user = await (self._load_once(user_id) if self.enabled else self._from_database(user_id))
         if user is None:
             raise UserNotFound(user_id)
         return user
@@ -65,11 +87,10 @@ class UserCache:
         try:
             raw = await self._redis.get(self.key(user_id))
         except RedisError:
-            CACHE_LOOKUPS.labels("user", "error").inc()
+            CACHE_ERRORS.inc()
             logger.warning("user cache unavailable; reading from the database")
             return None
-        CACHE_LOOKUPS.labels("user", "miss" if raw is None else "hit").inc()
-        return None if raw is None else UserRead.model_validate_json(raw)
+        return self.parse(raw)
 
     async def _load_once(self, user_id: UUID) -> UserRead | None:
         load = self._loads.get(user_id)
@@ -84,14 +105,17 @@ class UserCache:
         if self._loads.get(user_id) is load:
             del self._loads[user_id]
 
-    async def _load_and_cache(self, user_id: UUID) -> UserRead | None:
-        # A session of its own: this task serves many requests, it borrows none of theirs.
+    async def _from_database(self, user_id: UUID) -> UserRead | None:
+        # A session of its own: a load may serve many requests, it borrows none of theirs.
         async with self._sessionmaker() as session:
+            # One row, read once: no transaction needed, which saves BEGIN and ROLLBACK.
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             row = await session.get(User, user_id)
-        if row is None:
-            return None
-        user = UserRead.model_validate(row)
-        if self._settings.cache_enabled and self._loads.get(user_id) is asyncio.current_task():
+        return None if row is None else UserRead.model_validate(row)
+
+    async def _load_and_cache(self, user_id: UUID) -> UserRead | None:
+        user = await self._from_database(user_id)
+        if user is not None and self._loads.get(user_id) is asyncio.current_task():
             await self._write(user)
         return user
 
