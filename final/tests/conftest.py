@@ -142,3 +142,9 @@ def login(client: AsyncClient) -> Login:
         return Tokens(access_token=body["access_token"], refresh_token=body["refresh_token"])
 
     return log_in
+
+
+@pytest.fixture
+async def admin_tokens(create_user: CreateUser, login: Login) -> Tokens:
+    """An admin's tokens (its writes may also hit the rate limit: a 429 is a fine answer)."""
+    return await login(await create_user(role=Role.ADMIN))
