@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -38,39 +39,43 @@ def wait_until_ready(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture
-def two_servers(
-    database_url, redis_url, redis_namespace, database_schema, tmp_path
-) -> Iterator[tuple[str, str]]:
+def server_environment(database_url, redis_url, redis_namespace, database_schema, tmp_path):
+    """What every server of one test shares: the database, Redis and its key prefix."""
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
-    environment = {
+    return {
         **os.environ,
         "ENVIRONMENT": "test",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": f"{redis_namespace}two-processes:",
+        "REDIS_KEY_PREFIX": f"{redis_namespace}{tmp_path.name}:",
         "SECRET_KEY": TEST_SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOGIN_RATE_LIMIT": "3",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         **{name.upper(): str(value) for name, value in FAST_PASSWORD_HASHING.items()},
     }
+
+
+@contextmanager
+def running_servers(environment: dict, log_dir: Path, count: int) -> Iterator[list[str]]:
+    """`count` uvicorn processes of the app on free ports; their URLs once all are ready."""
     servers, urls = [], []
-    for name in ("a", "b"):
-        port = free_port()
-        log = tmp_path / f"server-{name}.log"
-        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
-        with log.open("w") as output:
-            process = subprocess.Popen(
-                command, cwd=FINAL_DIR, env=environment, stdout=output, stderr=subprocess.STDOUT
-            )
-        servers.append((process, log))
-        urls.append(f"http://127.0.0.1:{port}")
     try:
+        for number in range(count):
+            port = free_port()
+            log = log_dir / f"server-{number}.log"
+            command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
+            command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+            with log.open("w") as output:
+                process = subprocess.Popen(
+                    command, cwd=FINAL_DIR, env=environment, stdout=output, stderr=output
+                )
+            servers.append((process, log))
+            urls.append(f"http://127.0.0.1:{port}")
         for (process, log), url in zip(servers, urls, strict=True):
             wait_until_ready(url, process, log)
-        yield urls[0], urls[1]
+        yield urls
     finally:
         for process, _ in servers:
             process.terminate()
@@ -79,6 +84,12 @@ def two_servers(
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def two_servers(server_environment, tmp_path) -> Iterator[tuple[str, str]]:
+    with running_servers(server_environment, tmp_path, 2) as (a, b):
+        yield a, b
 
 
 def scrape_429s(url: str) -> float:
@@ -121,3 +132,23 @@ def test_revocation_rate_limits_and_metrics_hold_across_processes(two_servers):
 
     # Metrics: either process reports the 429s of both.
     assert scrape_429s(a) == scrape_429s(b) == 2
+
+
+@pytest.mark.parametrize(("trusted_proxy", "spoofing_works"), [("127.0.0.1", True), ("", False)])
+def test_forwarded_for_is_believed_only_from_trusted_proxies(
+    server_environment, tmp_path, trusted_proxy, spoofing_works
+):
+    environment = {**server_environment, "FORWARDED_ALLOW_IPS": trusted_proxy}
+    form = {"username": "nobody@example.com", "password": "wrong"}
+    with running_servers(environment, tmp_path, 1) as (url,):
+        statuses = [
+            httpx.post(
+                f"{url}/auth/token", data=form, headers={"X-Forwarded-For": f"203.0.113.{i}"}
+            ).status_code
+            for i in range(5)
+        ]
+
+    if spoofing_works:  # a trusted proxy names the client: five clients, five budgets
+        assert statuses == [401] * 5
+    else:  # anyone else's header is ignored: one client, over its budget of three
+        assert statuses == [401, 401, 401, 429, 429]

@@ -223,3 +223,17 @@ async def test_an_admin_may_change_roles_and_delete_users(client, create_user, l
     assert deleted.status_code == 204
     assert gone.status_code == 404
     assert missing.status_code == 404
+
+
+async def test_a_page_of_users_costs_two_queries_whatever_its_size(
+    client, create_user, login, query_counter
+):
+    users = [await create_user() for _ in range(30)]
+    tokens = await login(users[0])
+    await client.get("/users/me", headers=tokens.headers)  # the caller is cached now
+    query_counter.reset()
+
+    response = await client.get("/users?limit=30", headers=tokens.headers)
+
+    assert len(response.json()["items"]) == 30
+    assert query_counter.count == 2, query_counter.statements  # the page and the count
