@@ -15,7 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logs import request_id_var
-from app.problems import problem
+from app.problems import http_error_code, problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is reused only when it is short and plain: it ends up in every log line.
@@ -130,7 +130,7 @@ class BodySizeLimitMiddleware:
             response = problem(
                 status=413,
                 detail=self._detail(),
-                code="content_too_large",
+                code=http_error_code(413),
                 instance=scope["path"],
                 request_id=scope.get("state", {}).get("request_id"),
             )

@@ -22,6 +22,25 @@ PROBLEM_JSON = "application/problem+json"
 
 logger = logging.getLogger(__name__)
 
+# Stable codes for the framework's own errors (HTTPStatus names differ between Pythons).
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "content_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    503: "service_unavailable",
+}
+
+
+def http_error_code(status: int) -> str:
+    return HTTP_ERROR_CODES.get(status, f"http_{status}")
+
 
 class ProblemResponse(JSONResponse):
     media_type = PROBLEM_JSON
@@ -80,7 +99,7 @@ async def handle_http_exception(request: Request, error: StarletteHTTPException)
         request,
         status=error.status_code,
         detail=detail,
-        code=status.name.lower(),
+        code=http_error_code(error.status_code),
         headers=error.headers,
     )
 

@@ -121,7 +121,7 @@ async def test_a_streamed_body_over_the_limit_is_a_413_problem(client, app):
     response = await client.post(
         "/users", content=chunks(), headers={"Content-Type": "application/json"}
     )
-    assert_problem(response, 413)
+    assert assert_problem(response, 413)["code"] == "content_too_large"
 
 
 @pytest.mark.parametrize(
