@@ -9,6 +9,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -130,6 +131,29 @@ async def handle_validation_error(
     )
 
 
+# What an unreachable or overloaded PostgreSQL raises: refused or timed-out connections, a
+# dropped one, or no free connection in the pool in time.
+DATABASE_UNAVAILABLE_ERRORS = (
+    ConnectionError,
+    TimeoutError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+)
+
+
+async def handle_database_unavailable(request: Request, error: Exception) -> ProblemResponse:
+    """Not a bug but an outage: 503 tells clients and load balancers to come back later."""
+    logger.warning("database unavailable", exc_info=error)
+    return _request_problem(
+        request,
+        status=503,
+        detail="The database is unavailable; try again shortly.",
+        code="database_unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def handle_unexpected_error(request: Request, error: Exception) -> ProblemResponse:
     """A bug: log it with its traceback, answer 500 with the request id and nothing else."""
     # Runs outside the middleware, after the request-id context is gone: pass the id along.
@@ -147,6 +171,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    for error_class in DATABASE_UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error_class, handle_database_unavailable)
     app.add_exception_handler(Exception, handle_unexpected_error)
 
 

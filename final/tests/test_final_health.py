@@ -40,7 +40,13 @@ async def test_readiness_is_503_naming_postgres_when_postgres_is_down(redis_url,
     app = create_app(make_settings(dead_postgres, redis_url, redis_namespace))
     async with LifespanManager(app), client_for(app) as client:
         ready = await client.get("/health/ready")
+        register = await client.post(
+            "/users", json={"email": "a@example.com", "password": "password123"}
+        )
 
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"postgres": "down", "redis": "ok"}
     assert "postgres" in ready.json()["detail"]
+    assert register.status_code == 503, "an outage is a 503 to come back later, not a 500"
+    assert register.json()["code"] == "database_unavailable"
+    assert register.headers["Retry-After"] == "5"
