@@ -19,7 +19,7 @@ import psutil
 
 SAMPLE_SECONDS = 1.0
 SATURATED = 85.0  # % of one core: a single-threaded process this busy is the bound
-MACHINE_BUSY = 90.0  # % of all cores
+MACHINE_BUSY = 85.0  # % of all cores: the rest is scheduling slack between processes
 
 COMPONENTS = ("server", "generator", "postgres", "redis", "runner", "other")
 COLUMNS = ("time", *COMPONENTS, "server_busiest", "generator_busiest", "machine", "steal")
@@ -184,9 +184,10 @@ class CpuSummary:
 def summarize(samples: list[dict[str, float]], start: float, end: float) -> CpuSummary | None:
     """The averages over the samples taken between `start` and `end` (epoch seconds).
 
-    Locust stamps its history in whole seconds, so the window is widened by a second.
+    Locust stamps its history in whole seconds: the window starts a second early, and ends
+    a second early too, since its last row is written while Locust shuts down.
     """
-    window = [sample for sample in samples if start - 1 <= sample["time"] <= end + 1]
+    window = [sample for sample in samples if start - 1 <= sample["time"] <= end - 1]
     if not window:
         return None
 
@@ -210,10 +211,25 @@ def write_samples(samples: list[dict[str, float]], path: Path) -> None:
         writer.writerows(samples)
 
 
-def bound(summary: CpuSummary | None, *, workers: int) -> str:
-    """One sentence: what limited this run, judged from where the CPU went."""
+NOISY_OTHER = 25.0  # % of a core used by processes outside the run: worth saying
+
+
+def bound(summary: CpuSummary | None, *, workers: int, paced: bool = False) -> str:
+    """One sentence: what limited this run, judged from where the CPU went.
+
+    `paced` runs have think time; the others are closed loops, where a server that is not
+    busy must be waiting for something.
+    """
     if summary is None:
         return "unknown (no CPU samples in the measured window)"
+    verdict = _verdict(summary, workers=workers, paced=paced)
+    other = summary.components["other"]
+    if other >= NOISY_OTHER:
+        verdict += f"; other processes took {other:.0f} % of a core meanwhile"
+    return verdict
+
+
+def _verdict(summary: CpuSummary, *, workers: int, paced: bool) -> str:
     parts = summary.components
     if summary.generator_busiest >= SATURATED:
         return (
@@ -240,7 +256,12 @@ def bound(summary: CpuSummary | None, *, workers: int) -> str:
             f"the machine's CPU: all cores {summary.machine:.0f} % busy, most of it "
             f"{busiest} ({parts[busiest]:.0f} % of a core)"
         )
+    if paced:
+        return (
+            f"the users' think time, not CPU (machine {summary.machine:.0f} % busy): the "
+            "latency is the service's own"
+        )
     return (
-        f"not CPU (machine {summary.machine:.0f} % busy): the users' number and think "
-        "time, or waits on I/O, set the pace"
+        f"waiting, not CPU (machine {summary.machine:.0f} % busy): round trips to "
+        "PostgreSQL or Redis, or the connection pool, hold the requests"
     )

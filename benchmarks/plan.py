@@ -84,6 +84,7 @@ class Run:
     users: int
     tokens: Tokens
     group: Group = "scenario"
+    paced: bool = False  # the users think between requests (else a closed loop)
 
     @property
     def locustfile(self) -> Path:
@@ -153,6 +154,7 @@ SCENARIO_RUNS = (
         FINAL_TWO_WORKERS,
         JOURNEY_USERS,
         "fresh",
+        paced=True,
     ),
 )
 

@@ -283,7 +283,7 @@ def _measure(
         endpoints=endpoints,
         failures=read_failures(run_dir),
         cpu=summary.to_dict() if summary else None,
-        bound=cpu.bound(summary, workers=run.server.workers),
+        bound=cpu.bound(summary, workers=run.server.workers, paced=run.paced),
         warmup_failed=warmup_status != 0,
     )
     say(

@@ -102,11 +102,18 @@ def cpu_summary(**components: float) -> cpu.CpuSummary:
         ({"server": 180, "server_busiest": 180}, "thread pool (argon2)"),
         ({"server": 40, "postgres": 92}, "PostgreSQL"),
         ({"server": 70, "generator": 50, "other": 75}, "the machine's CPU"),
-        ({"server": 20, "generator": 5}, "not CPU"),
+        ({"server": 20, "generator": 5}, "waiting, not CPU"),
     ],
 )
 def test_the_bound_names_the_saturated_component(components: dict, expected: str) -> None:
     assert expected in cpu.bound(cpu_summary(**components), workers=1)
+
+
+def test_a_paced_run_is_bounded_by_think_time_and_noise_is_named() -> None:
+    quiet = cpu.bound(cpu_summary(server=30, generator=10), workers=2, paced=True)
+    assert quiet.startswith("the users' think time")
+    noisy = cpu.bound(cpu_summary(server=30, generator=10, other=60), workers=2, paced=True)
+    assert noisy.endswith("other processes took 60 % of a core meanwhile")
 
 
 def test_a_window_without_samples_is_reported_as_unknown() -> None:
