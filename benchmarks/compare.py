@@ -18,6 +18,7 @@ FIGURES = (
     ("p95 ms", lambda run: run.aggregate.p95, False),
     ("p99 ms", lambda run: run.aggregate.p99, False),
     ("failures", lambda run: run.aggregate.failures, False),
+    ("server µs/req", lambda run: run.server_cpu_per_request_us, False),
 )
 
 

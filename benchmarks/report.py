@@ -184,15 +184,17 @@ def _cpu(runs: list[RunResult]) -> list[str]:
             + [f"{parts['runner']:.0f}", f"{parts['other']:.0f}"]
             + [f"{run.cpu['server_busiest_process']:.0f}"]
             + [f"{run.cpu['machine_percent_of_all_cores']:.0f} %"]
+            + [_ms(run.server_cpu_per_request_us)]
         )
     header = ["run", "server", "Locust", "PostgreSQL", "Redis", "runner", "other"]
-    header += ["busiest server process", "machine busy"]
+    header += ["busiest server process", "machine busy", "server µs per request"]
     return [
         "## CPU per component",
         "",
         "Average % of one core over the measured window (100 = one core busy). PostgreSQL "
         "counts the backends serving this run's databases; Redis is the whole server; "
-        "`other` is everything else on the machine, other people's work included.",
+        "`other` is everything else on the machine, other people's work included. The last "
+        "column is the server's CPU time per answered request: what one request costs.",
         "",
         *_table(header, rows),
         "",
@@ -245,16 +247,23 @@ def _what_they_say(by_name: dict[str, RunResult]) -> list[str]:
     ceiling, cached = by_name.get(CEILING_RUN), by_name.get(CACHED_READ_RUN)
     uncached = by_name.get(UNCACHED_READ_RUN)
     if ceiling and cached and ceiling.measured and cached.measured:
+        costs = ""
+        if cached.server_cpu_per_request_us and ceiling.server_cpu_per_request_us:
+            costs = (
+                f" (the server spends {cached.server_cpu_per_request_us:,.0f} µs of CPU per "
+                f"request against {ceiling.server_cpu_per_request_us:,.0f} µs)"
+            )
         said.append(
             f"The finished service answers an authenticated, cached read at "
-            f"{cached.rps / ceiling.rps:.0%} of the rate plain FastAPI answers a constant: "
-            "the rest is the token, three Redis round trips, validation and middleware."
+            f"{cached.rps / ceiling.rps:.0%} of the rate plain FastAPI answers a constant"
+            f"{costs}: the rest is the token, the Redis round trips, validation and "
+            "middleware."
         )
     if cached and uncached and cached.measured and uncached.measured:
         said.append(
             f"The cache makes that read {cached.rps / uncached.rps:.1f}× faster "
             f"(p50 {_ms(cached.aggregate.p50)} ms against {_ms(uncached.aggregate.p50)} ms): "
-            "a Redis GET replaces two ORM loads from PostgreSQL."
+            "Redis replaces two ORM loads from PostgreSQL."
         )
     login = by_name.get("login")
     if login and login.measured:

@@ -66,6 +66,14 @@ class RunResult:
     def rps(self) -> float | None:
         return self.aggregate.rps if self.measured else None
 
+    @property
+    def server_cpu_per_request_us(self) -> float | None:
+        """Microseconds of server CPU per answered request: the cost of one request, which
+        moves far less with the machine's load than the rate does."""
+        if not (self.measured and self.cpu and self.aggregate.rps):
+            return None
+        return round(self.cpu["components"]["server"] / 100 / self.aggregate.rps * 1e6)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
