@@ -18,6 +18,7 @@ from app.auth.tokens import TokenClaims
 from app.config import Settings
 from app.database import get_session
 from app.users.cache import UserCache
+from app.users.dependencies import get_requested_user
 from app.users.schemas import UserRead
 
 
@@ -45,3 +46,4 @@ PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]
 CurrentUser = Annotated[UserRead, Depends(get_current_user)]
 AdminUser = Annotated[UserRead, Depends(get_admin_user)]
+RequestedUser = Annotated[UserRead, Depends(get_requested_user)]

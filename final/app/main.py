@@ -53,7 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = sessionmaker
     app.state.redis = redis
     app.state.password_hasher = password_hasher
-    app.state.user_cache = UserCache(redis=redis, sessionmaker=sessionmaker, settings=settings)
+    app.state.user_cache = UserCache(redis=redis, engine=engine, settings=settings)
     app.state.rate_limiter = RateLimiter(redis, settings)
     try:
         await password_hasher.prepare()

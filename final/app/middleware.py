@@ -27,7 +27,8 @@ access_logger = logging.getLogger("app.access")
 def route_template(scope: Scope) -> str:
     """`/users/{user_id}`, not `/users/4f0c...`: the label logs and metrics group by."""
     route = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+    # path_format drops convertors: `/users/{user_id}` for `/users/{user_id:uuid}`.
+    return getattr(route, "path_format", None) or "unmatched"
 
 
 class RequestIdMiddleware:

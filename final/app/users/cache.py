@@ -12,7 +12,8 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.metrics import CACHE_LOOKUPS
@@ -36,12 +37,13 @@ class UserCache:
         self,
         *,
         redis: Redis,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         settings: Settings,
     ) -> None:
         self._redis = redis
-        self._sessionmaker = sessionmaker
+        self._engine = engine
         self._settings = settings
+        self._select_user = select(User).where(User.id == bindparam("user_id"))
         # Single flight: concurrent misses for one user await the same load.
         self._loads: dict[UUID, asyncio.Task[UserRead | None]] = {}
 
@@ -58,8 +60,12 @@ class UserCache:
             return cached
         return await self.load(user_id)
 
+    async def resolve(self, user_id: UUID, raw: str | None) -> UserRead:
+        """The user from an entry the caller fetched itself (in a batch), else from PostgreSQL."""
+        return (self.parse(raw) if self.enabled else None) or await self.load(user_id)
+
     def parse(self, raw: str | None) -> UserRead | None:
-        """A cached entry fetched by the caller (in its own pipeline), counted as hit or miss."""
+        """A cached entry, counted as a hit or a miss."""
         (CACHE_MISSES if raw is None else CACHE_HITS).inc()
         return None if raw is None else UserRead.model_validate_json(raw)
 
@@ -106,11 +112,11 @@ class UserCache:
             del self._loads[user_id]
 
     async def _from_database(self, user_id: UUID) -> UserRead | None:
-        # A session of its own: a load may serve many requests, it borrows none of theirs.
-        async with self._sessionmaker() as session:
-            # One row, read once: no transaction needed, which saves BEGIN and ROLLBACK.
-            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            row = await session.get(User, user_id)
+        # A connection of its own (a load may serve many requests) and no ORM session: one
+        # row read once needs no identity map, and no transaction (no BEGIN, no ROLLBACK).
+        async with self._engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            row = (await autocommit.execute(self._select_user, {"user_id": user_id})).first()
         return None if row is None else UserRead.model_validate(row)
 
     async def _load_and_cache(self, user_id: UUID) -> UserRead | None:
