@@ -11,6 +11,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_SECRET_KEY = "change-me"  # fine on a laptop, refused in production
 MIN_SECRET_KEY_LENGTH = 32  # 256 bits of HS256 key material, written as text
 
+
+def default_password_hash_workers() -> int:
+    """About one hashing thread per core for the whole server: the cores are shared among
+    the uvicorn worker processes (WEB_CONCURRENCY, which uvicorn reads too)."""
+    workers = int(os.environ.get("WEB_CONCURRENCY") or 1)
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
 # A list setting accepts JSON (`["a","b"]`) or, easier to type, a comma-separated value (`a,b`).
 CommaList = Annotated[list[str], NoDecode]
 
@@ -56,7 +64,7 @@ class Settings(BaseSettings):
         "users-service:", description="Every key the service writes starts with this."
     )
     redis_socket_timeout_seconds: float = Field(
-        0.25, gt=0, description="A Redis call slower than this counts as Redis being down."
+        0.5, gt=0, description="A Redis call slower than this counts as Redis being down."
     )
     redis_max_connections: int = Field(64, ge=1, description="Redis connections per process.")
 
@@ -79,9 +87,9 @@ class Settings(BaseSettings):
     password_hash_memory_cost_kib: int = Field(65536, ge=8, description="argon2 memory in KiB.")
     password_hash_parallelism: int = Field(4, ge=1, description="argon2 lanes.")
     password_hash_workers: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
+        default_factory=default_password_hash_workers,
         ge=1,
-        description="Threads hashing passwords per process; more logins queue.",
+        description="Threads hashing passwords per worker process (default: cores / workers).",
     )
 
     # --- rate limits ---

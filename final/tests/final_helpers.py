@@ -34,6 +34,9 @@ def make_settings(
         "redis_key_prefix": f"{redis_namespace}{uuid4().hex[:8]}:",
         "secret_key": TEST_SECRET_KEY,
         "allowed_hosts": ["test", "localhost", "127.0.0.1"],
+        # A busy CI machine can stall Redis replies past the production timeout: a fail-open
+        # limiter would then let requests through and make the limit tests flaky.
+        "redis_socket_timeout_seconds": 5.0,
         **FAST_PASSWORD_HASHING,
     }
     values.update(overrides)

@@ -5,6 +5,7 @@ proves the real ones, and that a stored hash with other parameters is replaced a
 """
 
 import asyncio
+import os
 import threading
 import time
 
@@ -88,3 +89,15 @@ async def test_hashing_runs_in_a_bounded_pool_off_the_event_loop(settings):
     assert peak == 2, f"at most password_hash_workers hashes at once, saw {peak}"
     assert threading.main_thread().name not in threads
     assert all(name.startswith("argon2") for name in threads), threads
+
+
+def test_hashing_threads_default_to_the_cores_shared_by_the_workers(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    one_worker = Settings(_env_file=None).password_hash_workers
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    four_workers = Settings(_env_file=None).password_hash_workers
+    monkeypatch.setenv("WEB_CONCURRENCY", "16")
+    more_workers_than_cores = Settings(_env_file=None).password_hash_workers
+
+    assert (one_worker, four_workers, more_workers_than_cores) == (8, 2, 1)

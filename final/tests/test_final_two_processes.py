@@ -52,6 +52,7 @@ def server_environment(database_url, redis_url, redis_namespace, database_schema
         "SECRET_KEY": TEST_SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOGIN_RATE_LIMIT": "3",
+        "REDIS_SOCKET_TIMEOUT_SECONDS": "5",  # no fail-open by a stall on a busy machine
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         **{name.upper(): str(value) for name, value in FAST_PASSWORD_HASHING.items()},
     }
