@@ -2,15 +2,19 @@
 shared state, so they must hold whichever process a request lands on."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from final_helpers import FAST_PASSWORD_HASHING, TEST_SECRET_KEY
 from prometheus_client.parser import text_string_to_metric_families
@@ -58,10 +62,17 @@ def server_environment(database_url, redis_url, redis_namespace, database_schema
     }
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+
 @contextmanager
-def running_servers(environment: dict, log_dir: Path, count: int) -> Iterator[list[str]]:
-    """`count` uvicorn processes of the app on free ports; their URLs once all are ready."""
-    servers, urls = [], []
+def running_servers(environment: dict, log_dir: Path, count: int) -> Iterator[list[Server]]:
+    """`count` uvicorn processes of the app on free ports, once all are ready."""
+    servers = []
     try:
         for number in range(count):
             port = free_port()
@@ -72,25 +83,24 @@ def running_servers(environment: dict, log_dir: Path, count: int) -> Iterator[li
                 process = subprocess.Popen(
                     command, cwd=FINAL_DIR, env=environment, stdout=output, stderr=output
                 )
-            servers.append((process, log))
-            urls.append(f"http://127.0.0.1:{port}")
-        for (process, log), url in zip(servers, urls, strict=True):
-            wait_until_ready(url, process, log)
-        yield urls
+            servers.append(Server(f"http://127.0.0.1:{port}", process, log))
+        for server in servers:
+            wait_until_ready(server.url, server.process, server.log)
+        yield servers
     finally:
-        for process, _ in servers:
-            process.terminate()
-        for process, _ in servers:
+        for server in servers:
+            server.process.terminate()
+        for server in servers:
             try:
-                process.wait(timeout=15)
+                server.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                server.process.kill()
 
 
 @pytest.fixture
 def two_servers(server_environment, tmp_path) -> Iterator[tuple[str, str]]:
     with running_servers(server_environment, tmp_path, 2) as (a, b):
-        yield a, b
+        yield a.url, b.url
 
 
 def scrape_429s(url: str) -> float:
@@ -141,7 +151,8 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(
 ):
     environment = {**server_environment, "FORWARDED_ALLOW_IPS": trusted_proxy}
     form = {"username": "nobody@example.com", "password": "wrong"}
-    with running_servers(environment, tmp_path, 1) as (url,):
+    with running_servers(environment, tmp_path, 1) as (server,):
+        url = server.url
         statuses = [
             httpx.post(
                 f"{url}/auth/token", data=form, headers={"X-Forwarded-For": f"203.0.113.{i}"}
@@ -153,3 +164,41 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(
         assert statuses == [401] * 5
     else:  # anyone else's header is ignored: one client, over its budget of three
         assert statuses == [401, 401, 401, 429, 429]
+
+
+def wait_until_busy(process: subprocess.Popen, cpu_seconds: float) -> None:
+    """Return once the process has used `cpu_seconds` more CPU: the request is being served."""
+    server = psutil.Process(process.pid)
+    start = sum(server.cpu_times()[:2])
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while sum(server.cpu_times()[:2]) - start < cpu_seconds:
+        assert time.monotonic() < deadline, "the server never started on the request"
+        time.sleep(0.01)
+
+
+def test_sigterm_lets_a_request_in_flight_finish_then_closes_the_pools(
+    server_environment, tmp_path
+):
+    # Production argon2: a login costs ~0.2 s of CPU, long enough to be caught in flight.
+    environment = {
+        **server_environment,
+        "PASSWORD_HASH_TIME_COST": "3",
+        "PASSWORD_HASH_MEMORY_COST_KIB": "65536",
+        "PASSWORD_HASH_PARALLELISM": "4",
+    }
+    account = {"email": "leaving@example.com", "password": "password123"}
+    form = {"username": account["email"], "password": account["password"]}
+    with running_servers(environment, tmp_path, 1) as (server,):
+        assert httpx.post(f"{server.url}/users", json=account, timeout=30).status_code == 201
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            login = pool.submit(httpx.post, f"{server.url}/auth/token", data=form, timeout=30)
+            wait_until_busy(server.process, cpu_seconds=0.05)
+            server.process.terminate()  # SIGTERM, as an orchestrator stops a container
+            response = login.result()
+        exit_code = server.process.wait(timeout=30)
+    log = server.log.read_text()
+
+    assert response.status_code == 200, "the request in flight at SIGTERM is answered"
+    # uvicorn finishes its graceful shutdown, then re-raises the signal it caught.
+    assert exit_code in {0, -signal.SIGTERM}
+    assert '"message": "stopped"' in log, "the lifespan's shutdown ran (pools closed)"
