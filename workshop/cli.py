@@ -416,6 +416,18 @@ def serve_command(
     raise typer.Exit(serving.run_server(selected, command_line, env))
 
 
+@app.command(
+    name="bench",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench_command(context: typer.Context) -> None:
+    """The Locust benchmarks: `workshop bench run --smoke`, `compare`, `list` (see --help)."""
+    from benchmarks.cli import main as benchmarks_main  # the repository's own package
+
+    raise typer.Exit(benchmarks_main(context.args or ["--help"]))
+
+
 # --- for instructors --------------------------------------------------------------------------
 
 
