@@ -106,18 +106,28 @@ def wait(process: subprocess.Popen, locust: LocustRun, progress: Progress) -> in
     """Wait for Locust to finish, reporting progress; stop it if it overruns."""
     started = time.monotonic()
     deadline = started + locust.seconds + GRACE_SECONDS
-    while True:
-        try:
-            return process.wait(timeout=PROGRESS_EVERY_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
-        if time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            return -1
-        if locust.history_csv is not None and (line := latest_progress(locust.history_csv)):
-            elapsed = min(time.monotonic() - started, locust.seconds)
-            progress(f"{elapsed:3.0f}/{locust.seconds} s  {line}")
+    try:
+        while True:
+            try:
+                return process.wait(timeout=PROGRESS_EVERY_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() > deadline:
+                stop(process)
+                return -1
+            if locust.history_csv is not None and (line := latest_progress(locust.history_csv)):
+                elapsed = min(time.monotonic() - started, locust.seconds)
+                progress(f"{elapsed:3.0f}/{locust.seconds} s  {line}")
+    except BaseException:  # Ctrl-C: Locust runs in its own session, so it must be stopped here
+        stop(process)
+        raise
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Kill Locust's master and its worker processes (one process group, started by us)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def latest_progress(history_csv: Path) -> str | None:
