@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.exceptions import DomainError
 
@@ -93,15 +94,36 @@ async def handle_domain_error(request: Request, error: DomainError) -> ProblemRe
     )
 
 
+# The methods a 405's Allow header may name.
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's 405 names only the first
+    route's, but `GET /users` and `POST /users` are two routes of one resource."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
 async def handle_http_exception(request: Request, error: StarletteHTTPException) -> ProblemResponse:
     status = HTTPStatus(error.status_code)
     detail = error.detail if isinstance(error.detail, str) else status.description
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return _request_problem(
         request,
         status=error.status_code,
         detail=detail,
         code=http_error_code(error.status_code),
-        headers=error.headers,
+        headers=headers,
     )
 
 
