@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # sharing one Redis never meet.
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_key_prefix: str = "users-service:"
-    redis_socket_timeout_seconds: float = Field(0.25, gt=0)  # slower counts as Redis down
+    redis_socket_timeout_seconds: float = Field(0.5, gt=0)  # slower counts as Redis down
     user_cache_ttl_seconds: int = Field(300, ge=1)
     user_cache_ttl_jitter_seconds: int = Field(30, ge=0)  # so entries do not all expire at once
 
