@@ -15,6 +15,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from app.users.models import Role
 
@@ -26,10 +27,14 @@ def reject_unstorable_characters(value: str) -> str:
     return value
 
 
+# What the validators allow, said in the OpenAPI schema for the clients (Cc characters are
+# U+0000-001F and U+007F-009F); the validator is what enforces it.
+PRINTABLE_NOT_BLANK = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 FullName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(reject_unstorable_characters),
+    Field(json_schema_extra={"pattern": PRINTABLE_NOT_BLANK}),
 ]
 # Long enough for a passphrase, short enough that hashing it stays cheap.
 Password = Annotated[SecretStr, Field(min_length=8, max_length=128)]
@@ -50,9 +55,11 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr | None = None
-    password: Password | None = None
-    full_name: FullName | None = None
+    # Null is refused below, so the schema does not offer it (SkipJsonSchema): clients
+    # generated from the OpenAPI document must not send what the service rejects.
+    email: EmailStr | SkipJsonSchema[None] = None
+    password: Password | SkipJsonSchema[None] = None
+    full_name: FullName | None = None  # null clears the name
 
     @model_validator(mode="after")
     def refuse_null_required_fields(self) -> Self:
@@ -65,7 +72,7 @@ class UserUpdate(BaseModel):
 class AdminUserUpdate(UserUpdate):
     """What an admin may change about anyone: the role as well."""
 
-    role: Role | None = None
+    role: Role | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def refuse_null_role(self) -> Self:
