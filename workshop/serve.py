@@ -1,8 +1,10 @@
 """`workshop serve N|final`: run a chapter's service, or the finished one, against real services.
 
-The steps a developer would type by hand: find PostgreSQL and Redis, create the `workshop`
-database if it is missing, apply the migrations when the code tree has Alembic, then start
-`uvicorn app.main:create_app --factory` from the code tree with the URLs in its environment.
+The steps a developer would type by hand: find PostgreSQL and Redis, create the code tree's
+own database if it is missing (`workshop_02_database`, `workshop_final`, ...: each tree has its
+own migration history, so they must not share one), apply the migrations when the code tree
+has Alembic, then start `uvicorn app.main:create_app --factory` from the code tree with the
+URLs in its environment.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ from pathlib import Path
 from workshop import checking, services
 from workshop.console import out
 
-DATABASE_NAME = "workshop"
-
 
 @dataclass(frozen=True)
 class ServeTarget:
@@ -27,6 +27,11 @@ class ServeTarget:
     code_dir: Path
     services: tuple[str, ...]
     final: bool
+
+    @property
+    def database_name(self) -> str:
+        """A database per code tree: chapters' and final's migration histories differ."""
+        return "workshop_" + self.code_dir.name.replace("-", "_")
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -40,7 +45,7 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def server_environment(target: ServeTarget) -> dict[str, str]:
-    """The environment of the server: resolved URLs, the `workshop` database, development mode.
+    """The environment of the server: resolved URLs, the tree's database, development mode.
 
     Raises services.ServiceUnavailable when a needed server cannot be found.
     """
@@ -51,7 +56,7 @@ def server_environment(target: ServeTarget) -> dict[str, str]:
     env["ENVIRONMENT"] = "development"
     for service in found:
         if service.name == "PostgreSQL":
-            env["DATABASE_URL"] = services.ensure_database(service.url, DATABASE_NAME)
+            env["DATABASE_URL"] = services.ensure_database(service.url, target.database_name)
         else:
             env["REDIS_URL"] = service.url
     return env
