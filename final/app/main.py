@@ -25,6 +25,7 @@ from app.metrics import MetricsMiddleware, forget_this_process, track_pool_usage
 from app.middleware import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
+    PlainErrorsAsProblemsMiddleware,
     ProcessTimeMiddleware,
     RequestIdMiddleware,
     TrailingSlashMiddleware,
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if "*" not in settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    # Around the host check and CORS: their plain-text refusals become problem documents.
+    app.add_middleware(PlainErrorsAsProblemsMiddleware)
     app.add_middleware(ProcessTimeMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(AccessLogMiddleware)

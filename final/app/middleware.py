@@ -8,6 +8,7 @@ seen by the route and by every log line.
 import logging
 import re
 import time
+from http import HTTPStatus
 from uuid import uuid4
 
 from fastapi import HTTPException
@@ -15,7 +16,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logs import request_id_var
-from app.problems import http_error_code, problem
+from app.problems import PROBLEM_JSON, http_error_code, problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is reused only when it is short and plain: it ends up in every log line.
@@ -167,3 +168,54 @@ class TrailingSlashMiddleware:
             if raw_path := scope.get("raw_path"):
                 scope["raw_path"] = raw_path.rstrip(b"/") or b"/"
         await self.app(scope, receive, send)
+
+
+class PlainErrorsAsProblemsMiddleware:
+    """Errors that middleware answers before the app, such as Starlette's refused Host or
+    CORS preflight (`text/plain` 400s), become problem documents like every other error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None  # the start of a plain error, kept until its body is read
+        body = b""
+
+        async def send_errors_as_problems(message: Message) -> None:
+            nonlocal held, body
+            if message["type"] == "http.response.start" and _is_plain_error(message):
+                held = message
+                return
+            if held is None:
+                await send(message)
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                await _as_problem(scope, held, body)(scope, receive, send)
+
+        await self.app(scope, receive, send_errors_as_problems)
+
+
+def _is_plain_error(start: Message) -> bool:
+    content_type = Headers(raw=start["headers"]).get("content-type", "")
+    return start["status"] >= 400 and not content_type.startswith(PROBLEM_JSON)
+
+
+def _as_problem(scope: Scope, start: Message, body: bytes):
+    status = start["status"]
+    kept = {  # the original's own headers (Vary, Allow, ...), not those of its body
+        name: value
+        for name, value in Headers(raw=start["headers"]).items()
+        if name not in {"content-type", "content-length"}
+    }
+    return problem(
+        status=status,
+        detail=body.decode("utf-8", errors="replace").strip() or HTTPStatus(status).phrase,
+        code=http_error_code(status),
+        instance=scope["path"],
+        request_id=scope.get("state", {}).get("request_id"),
+        headers=kept,
+    )

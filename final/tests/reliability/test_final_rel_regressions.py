@@ -72,3 +72,30 @@ async def test_the_openapi_schema_accepts_exactly_what_the_service_accepts(
 
     assert _accepted_by_schema(openapi, component, body) is accepted, f"the schema of {route}"
     assert (response.status_code < 300) is accepted, f"{route} answered {response.status_code}"
+
+
+async def test_a_refused_host_is_a_problem_document(client):
+    """A known gap of final/: Starlette's host check answered a plain-text 400."""
+    response = await client.get("/health/live", headers={"Host": "attacker.example"})
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400
+    assert body["code"] == "bad_request"
+    assert body["detail"] == "Invalid host header"
+    assert body["request_id"] == response.headers["X-Request-ID"]
+
+
+async def test_a_refused_cors_preflight_is_a_problem_document(client):
+    """Found by the attacks on origins: a preflight from an unknown origin got a plain-text
+    400 from Starlette's CORS middleware."""
+    response = await client.options(
+        "/users/me",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "DELETE"},
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "Disallowed CORS origin"
+    assert "Access-Control-Allow-Origin" not in response.headers
