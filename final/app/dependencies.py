@@ -12,7 +12,13 @@ from fastapi import Depends, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import get_access_claims, get_admin_user, get_current_user
+from app.auth.dependencies import (
+    Login,
+    get_access_claims,
+    get_admin_user,
+    get_current_login,
+    get_current_user,
+)
 from app.auth.passwords import PasswordHasher
 from app.auth.tokens import TokenClaims
 from app.config import Settings
@@ -45,5 +51,6 @@ UserCacheDep = Annotated[UserCache, Depends(get_user_cache)]
 PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]
 CurrentUser = Annotated[UserRead, Depends(get_current_user)]
+CurrentLogin = Annotated[Login, Depends(get_current_login)]
 AdminUser = Annotated[UserRead, Depends(get_admin_user)]
 RequestedUser = Annotated[UserRead, Depends(get_requested_user)]

@@ -7,6 +7,7 @@ route reads come back in ONE Redis round trip (MGET): the whole Redis cost of a 
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
@@ -84,6 +85,21 @@ async def authenticate(
 async def get_current_user(request: Request, token: BearerToken) -> UserRead:
     caller, _ = await authenticate(request, token)
     return caller
+
+
+@dataclass(frozen=True)
+class Login:
+    """The caller and the claims of the token it called with (`family` names its login)."""
+
+    user: UserRead
+    claims: TokenClaims
+
+
+async def get_current_login(
+    request: Request, token: BearerToken, user: Annotated[UserRead, Depends(get_current_user)]
+) -> Login:
+    # get_current_user checked the token (revocation included); reading it again is cached.
+    return Login(user=user, claims=_verified_claims(request, token))
 
 
 async def get_admin_user(user: Annotated[UserRead, Depends(get_current_user)]) -> UserRead:

@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import revocation
 from app.auth.schemas import RefreshRequest, TokenPair
-from app.auth.service import authenticate, issue_token_pair, rotate_refresh_token
+from app.auth.service import authenticate, rotate_refresh_token, start_login
 from app.dependencies import (
     AccessClaims,
     PasswordHasherDep,
@@ -33,12 +33,13 @@ async def login(
     session: SessionDep,
     settings: SettingsDep,
     password_hasher: PasswordHasherDep,
+    redis: RedisDep,
 ) -> TokenPair:
     """Trade the email (as `username`) and password for an access and a refresh token."""
     user = await authenticate(
         session, email=form.username, password=form.password, password_hasher=password_hasher
     )
-    return issue_token_pair(user_id=user.id, settings=settings)
+    return await start_login(user_id=user.id, redis=redis, settings=settings)
 
 
 @router.post(

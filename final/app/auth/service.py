@@ -1,6 +1,6 @@
 """Logging in, rotating refresh tokens and logging out."""
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,9 +42,15 @@ async def authenticate(
     return user
 
 
-def issue_token_pair(*, user_id, family: str | None = None, settings: Settings) -> TokenPair:
-    """A fresh access + refresh pair; a login starts a new family, a refresh keeps its own."""
-    family = family or uuid4().hex
+async def start_login(*, user_id: UUID, redis: Redis, settings: Settings) -> TokenPair:
+    """A new login: a new family of tokens, noted under its user for a password change."""
+    family = uuid4().hex
+    await revocation.remember_login(redis, settings, user_id=user_id, family=family)
+    return issue_token_pair(user_id=user_id, family=family, settings=settings)
+
+
+def issue_token_pair(*, user_id: UUID, family: str, settings: Settings) -> TokenPair:
+    """A fresh access + refresh pair of a family: a login starts one, a refresh keeps its own."""
     access = issue_token(user_id=user_id, token_type="access", family=family, settings=settings)
     refresh = issue_token(user_id=user_id, token_type="refresh", family=family, settings=settings)
     return TokenPair(
@@ -68,4 +74,6 @@ async def rotate_refresh_token(
         await user_cache.get_user(claims.sub)
     except UserNotFound:
         raise InvalidToken("The token's user no longer exists.") from None
+    # The login lives on: note it until its new refresh token expires.
+    await revocation.remember_login(redis, settings, user_id=claims.sub, family=claims.family)
     return issue_token_pair(user_id=claims.sub, family=claims.family, settings=settings)

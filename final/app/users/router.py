@@ -5,12 +5,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from app.auth.revocation import revoke_other_logins
 from app.dependencies import (
     AdminUser,
+    CurrentLogin,
     CurrentUser,
     PasswordHasherDep,
+    RedisDep,
     RequestedUser,
     SessionDep,
+    SettingsDep,
     UserCacheDep,
 )
 from app.problems import problem_responses
@@ -74,19 +78,26 @@ async def read_me(user: CurrentUser) -> UserRead:
     "/me",
     summary="Change your own account",
     dependencies=[Depends(limit_writes)],
-    responses=problem_responses(400, 401, 409, 422, 429),
+    responses=problem_responses(400, 401, 409, 422, 429, 503),
 )
 async def update_me(
     changes: UserUpdate,
-    user: CurrentUser,
+    login: CurrentLogin,
     session: SessionDep,
     password_hasher: PasswordHasherDep,
     user_cache: UserCacheDep,
+    redis: RedisDep,
+    settings: SettingsDep,
 ) -> UserRead:
-    """Change your email, name or password; the role is not yours to change."""
+    """Change your email, name or password; a new password signs out your other logins."""
+    if changes.password is not None:
+        # Before the change: if a thief holds another session, it must not outlive it.
+        await revoke_other_logins(
+            redis, settings, user_id=login.user.id, keep_family=login.claims.family
+        )
     updated = await service.update_user(
         session,
-        user_id=user.id,
+        user_id=login.user.id,
         changes=changes,
         password_hasher=password_hasher,
         cache=user_cache,
@@ -111,7 +122,7 @@ async def delete_me(user: CurrentUser, session: SessionDep, user_cache: UserCach
     "/{user_id:uuid}",
     summary="Change any user (admin)",
     dependencies=[Depends(limit_writes)],
-    responses=problem_responses(400, 401, 403, 404, 409, 422, 429),
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
 )
 async def update_user(
     user_id: UUID,
@@ -120,8 +131,12 @@ async def update_user(
     session: SessionDep,
     password_hasher: PasswordHasherDep,
     user_cache: UserCacheDep,
+    redis: RedisDep,
+    settings: SettingsDep,
 ) -> UserRead:
-    """Change any field of any user, the role included."""
+    """Change any field of any user, the role included; a new password signs them out."""
+    if changes.password is not None:
+        await revoke_other_logins(redis, settings, user_id=user_id, keep_family=None)
     updated = await service.update_user(
         session,
         user_id=user_id,

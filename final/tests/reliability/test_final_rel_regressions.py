@@ -2,6 +2,9 @@
 
 import jsonschema
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from app.redis_client import redis_key
 
 A_USER_ID = "3f1c0e0a-8a8e-4d38-9f57-0f3a2b1c4d5e"
 
@@ -99,3 +102,85 @@ async def test_a_refused_cors_preflight_is_a_problem_document(client):
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "Disallowed CORS origin"
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+async def _refresh(client, tokens) -> int:
+    response = await client.post("/auth/refresh", json={"refresh_token": tokens.refresh_token})
+    return response.status_code
+
+
+async def test_a_new_password_signs_out_every_other_login(client, create_user, login):
+    """A known gap of final/: a thief's session (another login) outlived a password change.
+    The login that changes the password stays signed in; every other one is revoked."""
+    user = await create_user()
+    mine, thief = await login(user), await login(user)
+
+    changed = await client.patch(
+        "/users/me", json={"password": "a brand new passphrase"}, headers=mine.headers
+    )
+
+    assert changed.status_code == 200
+    thief_read = await client.get("/users/me", headers=thief.headers)
+    assert thief_read.status_code == 401, "the other login's access token must be revoked"
+    assert thief_read.json()["code"] == "token_revoked"
+    assert await _refresh(client, thief) == 401, "and its refresh token too"
+    assert (await client.get("/users/me", headers=mine.headers)).status_code == 200
+    assert await _refresh(client, mine) == 200, "the login that changed it stays signed in"
+
+
+async def test_a_login_redis_missed_is_noted_at_its_refresh(client, app, create_user, login):
+    """A login made while Redis was down is noted nowhere; its first refresh notes it, so a
+    later password change still revokes it."""
+    user = await create_user()
+    mine, thief = await login(user), await login(user)
+    await app.state.redis.delete(redis_key(app.state.settings, "logins", user.id))  # missed
+    rotated = await client.post("/auth/refresh", json={"refresh_token": thief.refresh_token})
+    thief_headers = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
+
+    await client.patch(
+        "/users/me", json={"password": "a brand new passphrase"}, headers=mine.headers
+    )
+
+    assert (await client.get("/users/me", headers=thief_headers)).status_code == 401
+
+
+async def test_an_admin_setting_a_password_signs_out_every_login(
+    client, create_user, login, admin_tokens
+):
+    """An admin resetting a password (say, of a stolen account) revokes all its logins."""
+    user = await create_user()
+    tokens = await login(user)
+
+    reset = await client.patch(
+        f"/users/{user.id}", json={"password": "reset by the admin"}, headers=admin_tokens.headers
+    )
+
+    assert reset.status_code == 200
+    assert (await client.get("/users/me", headers=tokens.headers)).status_code == 401
+    assert await _refresh(client, tokens) == 401
+
+
+async def test_no_password_change_without_redis_to_revoke_the_other_logins(
+    client, app, create_user, login
+):
+    """Fails closed: if the other logins cannot be revoked, the password is not changed."""
+    user = await create_user()
+    tokens = await login(user)
+    # Authentication succeeds; then every Redis command fails, as if Redis had just died.
+    real_zrangebyscore = app.state.redis.zrangebyscore
+
+    async def redis_down(*args, **kwargs):
+        raise RedisConnectionError("Redis went away")
+
+    app.state.redis.zrangebyscore = redis_down
+    try:
+        response = await client.patch(
+            "/users/me", json={"password": "a brand new passphrase"}, headers=tokens.headers
+        )
+    finally:
+        app.state.redis.zrangebyscore = real_zrangebyscore
+    old = await client.post("/auth/token", data={"username": user.email, "password": user.password})
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "auth_unavailable"
+    assert old.status_code == 200, "the old password must still be the password"
