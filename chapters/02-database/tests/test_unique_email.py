@@ -1,0 +1,123 @@
+"""Exercise database.unique_email: one account per email, in any letter case, even when
+registrations race. The database decides; the service turns its refusal into a 409."""
+
+import asyncio
+from collections import Counter
+from contextlib import AsyncExitStack
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+pytestmark = pytest.mark.exercise("database.unique_email")
+
+WHERE = "(exercise database.unique_email)"
+
+
+@pytest.fixture
+async def client(app):
+    """Here an uncaught IntegrityError is answered 500, as a server would, so it is counted."""
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+async def register(client, email: str) -> int:
+    response = await client.post("/users", json={"email": email})
+    return response.status_code
+
+
+async def registered(client, email: str) -> dict:
+    response = await client.post("/users", json={"email": email})
+    assert response.status_code == 201, (
+        f"POST /users with a new email should answer 201; it answered {response.status_code}. "
+        "Finish exercise database.crud first."
+    )
+    return response.json()
+
+
+async def test_a_taken_email_is_409_in_any_letter_case(client, count_users):
+    await registered(client, "alice@example.com")
+
+    same = await register(client, "alice@example.com")
+    shouted = await register(client, "ALICE@example.com")
+
+    assert same == 409, (
+        f"Registering alice@example.com twice should answer 409 Conflict; the second answered "
+        f"{same}. Add email_unique_index to app/users/models.py, turn its IntegrityError into "
+        f"UserAlreadyExists in the service, and UserAlreadyExists into _email_taken() in the "
+        f"route {WHERE}."
+    )
+    assert shouted == 409, (
+        f"ALICE@example.com is the same address as alice@example.com; registering it answered "
+        f"{shouted}. Index lower(email), not email: Index(None, func.lower(User.email), "
+        f"unique=True) {WHERE}."
+    )
+    assert await count_users() == 1, "A refused registration must not leave a row behind."
+
+
+async def test_changing_to_a_taken_email_is_409_and_to_ones_own_is_fine(client):
+    alice = await registered(client, "alice@example.com")
+    bob = await registered(client, "bob@example.com")
+
+    taken = await client.patch(f"/users/{bob['id']}", json={"email": "Alice@example.com"})
+    bob_after = await client.get(f"/users/{bob['id']}")
+    own = await client.patch(f"/users/{alice['id']}", json={"email": "ALICE@example.com"})
+
+    assert taken.status_code == 409, (
+        f"PATCH bob's email to Alice@example.com, which alice has, should answer 409; it "
+        f"answered {taken.status_code}. Guard the commit in update_user too, and catch "
+        f"UserAlreadyExists in the PATCH route {WHERE}."
+    )
+    assert bob_after.json()["email"] == "bob@example.com", (
+        "After the refused change bob should keep his email: roll the session back."
+    )
+    assert own.status_code == 200, (
+        f"Alice changing the letter case of her own email should be fine (200); it answered "
+        f"{own.status_code} {WHERE}."
+    )
+
+
+async def fill_the_pool(app) -> None:
+    """Opens the pool's connections up front: racers that all find one ready start together."""
+    async with AsyncExitStack() as held:
+        for _ in range(app.state.settings.database_pool_size):
+            await held.enter_async_context(app.state.engine.connect())
+
+
+async def test_twenty_racing_registrations_make_one_user(app, client, count_users):
+    await registered(client, "warm-up@example.com")
+    await fill_the_pool(app)
+
+    statuses = await asyncio.gather(*(register(client, "race@example.com") for _ in range(20)))
+
+    assert sorted(statuses) == [201] + [409] * 19, (
+        f"Twenty simultaneous registrations of one email should give one 201 and nineteen 409; "
+        f"they gave {dict(Counter(statuses))} (a 500 is an IntegrityError nobody caught). "
+        f"Checking first ('is it taken?') cannot work: "
+        f"every request hears 'no' before any of them commits. Let the unique index refuse the "
+        f"row and catch the IntegrityError {WHERE}."
+    )
+    assert await count_users() == 2, "The race should leave one row for race@example.com."
+
+
+async def test_the_index_is_unique_on_lower_email_and_named_by_the_convention(settings):
+    engine = create_async_engine(settings.database_url, poolclass=NullPool)
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users'")
+        )
+        indexes = dict(rows.all())
+    await engine.dispose()
+
+    assert "ix_users_email" in indexes, (
+        f"The users table should have an index named ix_users_email; it has "
+        f"{sorted(indexes)}. Declare email_unique_index = Index(None, func.lower(User.email), "
+        f"unique=True) after the class: None lets the naming convention name it {WHERE}."
+    )
+    definition = indexes["ix_users_email"]
+    assert ("UNIQUE" in definition, "lower(" in definition) == (True, True), (
+        f"ix_users_email should be UNIQUE on lower(email); it is: {definition} {WHERE}."
+    )
