@@ -23,9 +23,11 @@ from app.users.schemas import UserRead
 
 logger = logging.getLogger(__name__)
 
+# --8<-- [start:counters]
 # Bound once: looking a labelled child up on every read is wasted work on the hot path.
 CACHE_HITS = CACHE_LOOKUPS.labels("user", "hit")
 CACHE_MISSES = CACHE_LOOKUPS.labels("user", "miss")
+# --8<-- [end:counters]
 
 
 class UserCache:
@@ -47,6 +49,7 @@ class UserCache:
     def key(self, user_id: UUID) -> str:
         return redis_key(self._settings, "user", user_id)
 
+    # --8<-- [start:get_user]
     async def get_user(self, user_id: UUID) -> UserRead:
         """The user from Redis, else from PostgreSQL (then cached). Raises UserNotFound."""
         if cached := await self._read(user_id):
@@ -57,6 +60,8 @@ class UserCache:
         if user is None:
             raise UserNotFound(user_id)
         return user
+
+    # --8<-- [end:get_user]
 
     async def invalidate(self, user_id: UUID) -> None:
         """Drop the cached copy after a write (the next read reloads it)."""

@@ -33,6 +33,7 @@ async def register_user(
     return UserRead.model_validate(user)
 
 
+# --8<-- [start:list_users]
 @router.get("")
 async def list_users(
     session: SessionDep,
@@ -48,6 +49,9 @@ async def list_users(
         limit=limit,
         offset=offset,
     )
+
+
+# --8<-- [end:list_users]
 
 
 # /users/me is declared before /users/{user_id}, or "me" would be read as an id.

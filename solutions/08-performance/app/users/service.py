@@ -58,6 +58,7 @@ async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None
     return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
 
 
+# --8<-- [start:list_users]
 async def list_users(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:
     """One page of users, oldest first, and how many there are in all."""
     # Ordered by a unique key as well: without it, pages may repeat or skip rows.
@@ -65,6 +66,9 @@ async def list_users(session: AsyncSession, *, limit: int, offset: int) -> tuple
     users = list(await session.scalars(page))
     total = await session.scalar(select(func.count()).select_from(User))
     return users, total or 0
+
+
+# --8<-- [end:list_users]
 
 
 async def update_user(
