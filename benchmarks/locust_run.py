@@ -134,14 +134,19 @@ def latest_progress(history_csv: Path) -> str | None:
     """`1,234 req/s  p95 12 ms  0 failures` from the last aggregated row of the history."""
     if not history_csv.is_file():
         return None
-    last = None
+    rows = []
     with history_csv.open(newline="") as file:
         for row in csv.DictReader(file):
             if row.get("Name") == "Aggregated" and row.get("User Count") not in (None, "0"):
-                last = row
-    if last is None:
+                rows.append(row)
+    if not rows:
         return None
+    last = rows[-1]
     rps = float(last["Requests/s"] or 0)
+    if not rps and len(rows) > 1:  # Locust's current rate lags after --reset-stats
+        seconds = float(last["Timestamp"]) - float(rows[-2]["Timestamp"])
+        count = int(last["Total Request Count"]) - int(rows[-2]["Total Request Count"])
+        rps = count / seconds if seconds > 0 and count > 0 else 0.0
     p95 = last.get("95%", "N/A")
     return (
         f"{rps:7,.0f} req/s  p95 {p95} ms  {last['Total Failure Count']} failures  "

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from benchmarks import compare, cpu, targets
+from benchmarks.locust_run import latest_progress
 from benchmarks.results import Figures, RunResult, read_stats, steady_window
 
 
@@ -179,6 +180,23 @@ def test_the_steady_window_starts_when_every_user_runs() -> None:
         {"time": 132.0, "users": 0},
     ]
     assert steady_window(history, 32) == (102.0, 132.0)
+
+
+HISTORY_HEADER = (
+    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,"
+    "99.9%,99.99%,100%,Total Request Count,Total Failure Count\n"
+)
+
+
+def test_progress_reads_the_latest_rate_even_before_locust_computes_one(tmp_path: Path) -> None:
+    history = tmp_path / "locust_stats_history.csv"
+    history.write_text(
+        HISTORY_HEADER
+        + "100,32,,Aggregated,0.0,0.0,3,4,4,5,6,7,8,9,12,12,12,1000,0\n"
+        + "102,32,,Aggregated,0.0,0.0,3,4,4,5,6,7,8,9,12,12,12,5000,1\n"
+        + "103,0,GET,/ping,0.0,0.0,3,4,4,5,6,7,8,9,12,12,12,5000,1\n"
+    )
+    assert latest_progress(history) == "  2,000 req/s  p95 7 ms  1 failures  32 users"
 
 
 # --- dealing token pairs across Locust processes ------------------------------------------------
