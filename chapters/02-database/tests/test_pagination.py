@@ -7,7 +7,7 @@ from sqlalchemy.pool import NullPool
 
 pytestmark = pytest.mark.exercise("database.pagination")
 
-WHERE = "(GET /users in app/users/router.py, service.list_users, exercise database.pagination)"
+WHERE = "(app/users/router.py and app/users/service.py, exercise database.pagination)"
 PAGE_FIELDS = {"items", "total", "limit", "offset"}
 
 
