@@ -176,6 +176,16 @@ async def handle_database_unavailable(request: Request, error: Exception) -> Pro
     )
 
 
+async def handle_database_error(
+    request: Request, error: sqlalchemy.exc.DBAPIError
+) -> ProblemResponse:
+    """A connection that broke under the request (PostgreSQL terminated it, restarted or
+    failed over) is an outage like the others; any other database error is a bug."""
+    if error.connection_invalidated:
+        return await handle_database_unavailable(request, error)
+    return await handle_unexpected_error(request, error)
+
+
 async def handle_unexpected_error(request: Request, error: Exception) -> ProblemResponse:
     """A bug: log it with its traceback, answer 500 with the request id and nothing else."""
     # Runs outside the middleware, after the request-id context is gone: pass the id along.
@@ -195,6 +205,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     for error_class in DATABASE_UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_class, handle_database_unavailable)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected_error)
 
 

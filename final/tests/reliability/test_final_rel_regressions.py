@@ -1,9 +1,17 @@
 """Regression tests for the bugs the reliability suite found in final/app, one per fix."""
 
+import asyncio
+from uuid import uuid4
+
 import jsonschema
 import pytest
+from final_helpers import client_for, make_settings, running_app
 from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
+from app.dependencies import SessionDep
 from app.redis_client import redis_key
 
 A_USER_ID = "3f1c0e0a-8a8e-4d38-9f57-0f3a2b1c4d5e"
@@ -34,6 +42,10 @@ async def test_a_405_lists_every_method_of_the_resource_in_allow(client, path, m
 def _accepted_by_schema(openapi: dict, component: str, body: dict) -> bool:
     schema = {"$ref": f"#/components/schemas/{component}", "components": openapi["components"]}
     return jsonschema.Draft202012Validator(schema).is_valid(body)
+
+
+def _account() -> dict:
+    return {"email": f"rel-{uuid4().hex[:12]}@example.com", "password": "password123"}
 
 
 VALID_ACCOUNT = {"email": "schema@example.com", "password": "password123"}
@@ -184,3 +196,87 @@ async def test_no_password_change_without_redis_to_revoke_the_other_logins(
     assert response.status_code == 503
     assert response.json()["code"] == "auth_unavailable"
     assert old.status_code == 200, "the old password must still be the password"
+
+
+# --- PostgreSQL dropping the service's connections (found by the fault drill) -------------
+
+
+@pytest.fixture
+async def own_connections_app(database_url, redis_url, redis_namespace, database_schema):
+    """An app whose PostgreSQL connections carry a name of their own, so a test may
+    terminate them without touching anyone else's."""
+    app_name = f"rel-regression-{uuid4().hex[:8]}"
+    settings = make_settings(database_url, redis_url, redis_namespace, app_name=app_name)
+    async with running_app(settings) as app:
+        yield app
+
+
+async def _terminate_own_connections(app, *, pid: int | None = None) -> int:
+    """pg_terminate_backend on the app's connections (or on one of them, by pid)."""
+    query = (
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"
+        " AND datname = current_database() AND pid <> pg_backend_pid()"
+        " AND (CAST(:pid AS integer) IS NULL OR pid = :pid)"
+    )
+    engine = create_async_engine(app.state.settings.database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            name = app.state.settings.app_name
+            return len((await connection.execute(text(query), {"name": name, "pid": pid})).all())
+    finally:
+        await engine.dispose()
+
+
+async def test_connections_dropped_while_idle_never_reach_a_request(own_connections_app):
+    """The fault drill's first 500s: after PostgreSQL terminated the pool's idle connections
+    (a restart, a failover, an administrator), the next requests were handed the corpses."""
+    app = own_connections_app
+    async with client_for(app) as client:
+        await asyncio.gather(*(client.post("/users", json=_account()) for _ in range(5)))
+        assert await _terminate_own_connections(app) > 0, "the pool held connections to drop"
+
+        answers = [(await client.post("/users", json=_account())).status_code for _ in range(8)]
+
+    assert answers == [201] * 8, "pre-ping replaces each dropped connection unseen"
+
+
+async def test_a_connection_dropped_mid_request_is_a_503_not_a_500(own_connections_app):
+    """A request whose connection dies under it cannot succeed, but it is an outage (503
+    with Retry-After), not a bug (500); asyncpg's errors were not all recognised."""
+    app = own_connections_app
+    running: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def slow_query(session: SessionDep) -> dict:
+        running.set_result((await session.execute(text("SELECT pg_backend_pid()"))).scalar())
+        await session.execute(text("SELECT pg_sleep(30)"))
+        return {}
+
+    app.add_api_route("/slow", slow_query)
+    async with client_for(app, raise_app_exceptions=False) as client:
+        slow = asyncio.create_task(client.get("/slow"))
+        assert await _terminate_own_connections(app, pid=await running) == 1
+        response = await slow
+        after = await client.post("/users", json=_account())
+
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "database_unavailable"
+    assert response.headers["Retry-After"]
+    assert after.status_code == 201
+
+
+async def test_a_connection_dropped_after_the_answer_is_not_an_error(own_connections_app):
+    """The session closes after the answer is sent; when its connection had died by then,
+    the failed ROLLBACK raised after the response had started, and uvicorn cut the
+    connection of the client's next request."""
+    app = own_connections_app
+
+    async def read_then_lose_the_connection(session: SessionDep) -> dict:
+        await session.execute(text("SELECT 1"))  # the session now holds a connection
+        await _terminate_own_connections(app)
+        return {"answered": True}
+
+    app.add_api_route("/read-then-lose", read_then_lose_the_connection)
+    async with client_for(app) as client:  # an error after the answer would raise here
+        response = await client.get("/read-then-lose")
+
+    assert response.status_code == 200
