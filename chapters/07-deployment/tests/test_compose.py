@@ -1,0 +1,170 @@
+"""Exercise deployment.compose: the stack starts in order, healthy, with no secret in the file."""
+
+import re
+
+import pytest
+from deploy_files import graceful_timeout_seconds, read_compose, read_dockerfile, run_tool
+
+pytestmark = pytest.mark.exercise("deployment.compose")
+
+WHERE = "Edit docker-compose.yml (exercise deployment.compose)."
+SERVICES = {"postgres", "redis", "migrate", "app"}
+INTERPOLATED_SECRET = re.compile(r"\$\{SECRET_KEY(:?[-?][^}]*)?\}")
+
+
+def services() -> dict[str, dict]:
+    found = read_compose().get("services") or {}
+    missing = SERVICES - found.keys()
+    assert not missing, (
+        f"docker-compose.yml should define the services {sorted(SERVICES)}; {sorted(missing)} "
+        f"missing. {WHERE}"
+    )
+    return found
+
+
+def depends_on(service: dict) -> dict[str, str]:
+    """{dependency: condition}; the short list form means service_started."""
+    value = service.get("depends_on") or {}
+    if isinstance(value, list):
+        return dict.fromkeys(value, "service_started")
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in value.items()}
+
+
+def command_text(value) -> str:
+    return " ".join(value) if isinstance(value, list) else str(value or "")
+
+
+def seconds(duration: str | int) -> float:
+    """A compose duration ('30s', '1m30s', '1500ms') in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", str(duration))
+    return sum(float(number) * units[unit] for number, unit in parts)
+
+
+def test_the_file_follows_the_compose_specification_and_has_the_four_services():
+    result = run_tool(
+        "check-jsonschema", "--builtin-schema", "vendor.compose-spec", "docker-compose.yml"
+    )
+
+    assert result.returncode == 0, (
+        f"docker-compose.yml does not follow the compose specification:\n{result.stdout}"
+        f"{result.stderr}{WHERE}"
+    )
+    services()
+
+
+def test_postgres_redis_and_the_app_have_health_checks():
+    found = services()
+
+    for name in ("postgres", "redis", "app"):
+        check = (found[name].get("healthcheck") or {}).get("test")
+        assert check, (
+            f"Service {name} has no healthcheck: depends_on cannot wait for it to be healthy, "
+            f"only for it to be started. {WHERE}"
+        )
+    app_check = command_text(found["app"]["healthcheck"]["test"])
+    assert "/health/ready" in app_check, (
+        f"The app's health check should call /health/ready, so that healthy means it can "
+        f"serve (the image's own check is liveness); it runs {app_check!r}. {WHERE}"
+    )
+
+
+def test_the_migration_runs_once_after_postgres_is_healthy():
+    migrate = services()["migrate"]
+
+    assert "alembic upgrade head" in command_text(migrate.get("command")), (
+        f"The migrate service should run `alembic upgrade head` as its command; it runs "
+        f"{migrate.get('command')!r}. {WHERE}"
+    )
+    assert depends_on(migrate).get("postgres") == "service_healthy", (
+        "migrate should wait for postgres with condition: service_healthy (started is not "
+        f"ready: PostgreSQL takes seconds to accept connections). {WHERE}"
+    )
+    assert str(migrate.get("restart", "no")) == "no", (
+        f'migrate is a one-shot job: restart: "no", or a finished migration runs again. {WHERE}'
+    )
+
+
+def test_the_app_starts_after_the_migration_and_healthy_dependencies():
+    app = services()["app"]
+
+    wanted = {
+        "migrate": "service_completed_successfully",
+        "postgres": "service_healthy",
+        "redis": "service_healthy",
+    }
+    conditions = depends_on(app)
+    assert {name: conditions.get(name) for name in wanted} == wanted, (
+        f"The app should depend on {wanted} (the migration must have finished, and succeeded, "
+        f"before any worker serves); it depends on {conditions}. {WHERE}"
+    )
+
+
+def test_the_secret_comes_from_the_environment_never_the_file():
+    found = services()
+
+    for name in ("migrate", "app"):
+        environment = found[name].get("environment") or {}
+        if isinstance(environment, list):
+            environment = dict(item.split("=", 1) for item in environment if "=" in item)
+        value = str(environment.get("SECRET_KEY", ""))
+        assert INTERPOLATED_SECRET.fullmatch(value), (
+            f"Service {name} should get SECRET_KEY from your shell or a .env file beside the "
+            f"compose file: SECRET_KEY: ${{SECRET_KEY:?set SECRET_KEY}}. It has {value!r}; a "
+            f"literal secret in a committed file is a leaked secret. {WHERE}"
+        )
+
+
+def test_the_app_stops_gracefully_and_publishes_only_its_own_port_on_localhost():
+    found = services()
+    stages = read_dockerfile()
+    commands = stages[-1].all("CMD") if stages else []
+    command = commands[-1].exec_form if commands else None
+    graceful = graceful_timeout_seconds(command or [])
+    assert graceful, (
+        "The Dockerfile's CMD has no --timeout-graceful-shutdown yet: finish the exercise "
+        "deployment.server first."
+    )
+
+    grace = seconds(found["app"].get("stop_grace_period", "10s"))
+    assert grace > graceful, (
+        f"The app's stop_grace_period ({grace:g} s) should be longer than uvicorn's "
+        f"--timeout-graceful-shutdown ({graceful} s), or Docker kills the server (SIGKILL) "
+        f"before the requests in flight finish. {WHERE}"
+    )
+    for name, service in found.items():
+        ports = [str(port) for port in service.get("ports") or []]
+        if name == "app":
+            assert ports, f"The app should publish its port 8000. {WHERE}"
+            assert all(port.startswith("127.0.0.1:") for port in ports), (
+                f"Publish the app on 127.0.0.1 only ({ports}): 8000:8000 listens on every "
+                f"interface of the machine. {WHERE}"
+            )
+        else:
+            assert not ports, (
+                f"Service {name} publishes {ports}: only the app needs to be reached from "
+                f"outside; the others talk on compose's network. {WHERE}"
+            )
+
+
+def test_migrate_and_app_run_the_chapters_image():
+    found = services()
+
+    def builds_here(service: dict) -> bool:
+        build = service.get("build")
+        if not isinstance(build, dict):
+            return False
+        return (
+            build.get("context", ".") in (".", "./")
+            and build.get("dockerfile", "Dockerfile") == "Dockerfile"
+            and (build.get("additional_contexts") or {}).get("project") == "../.."
+        )
+
+    built_images = {service.get("image") for service in found.values() if builds_here(service)}
+    for name in ("migrate", "app"):
+        service = found[name]
+        assert builds_here(service) or service.get("image") in built_images - {None}, (
+            f"Service {name} should run this chapter's image: build: {{context: ., "
+            f"additional_contexts: {{project: ../..}}}} (the lock file lives at the "
+            f"repository's root), or the same `image:` as a service that builds it. {WHERE}"
+        )

@@ -1,0 +1,113 @@
+"""Exercise deployment.dockerfile: a small multi-stage image, non-root, with a health check."""
+
+import pytest
+from deploy_files import copy_sources, read_dockerfile, run_tool
+
+pytestmark = pytest.mark.exercise("deployment.dockerfile")
+
+WHERE = "Edit the Dockerfile (exercise deployment.dockerfile)."
+SHIPPED = {"app", "migrations", "alembic.ini"}  # what the service needs at run time
+BUILD_TOOLS = ("uv ", "uv\n", "/uv", "pip install", "apt-get install", "gcc", "build-essential")
+
+
+def final_stage():
+    stages = read_dockerfile()
+    assert stages, f"The Dockerfile has no FROM. {WHERE}"
+    return stages, stages[-1]
+
+
+def test_the_image_is_built_in_stages_and_hadolint_agrees():
+    stages, final = final_stage()
+
+    assert len(stages) >= 2, (
+        f"The Dockerfile has {len(stages)} stage(s). Build the virtualenv in one stage (`FROM "
+        f"python:3.11-slim-bookworm AS builder`) and copy it into a clean final stage: uv, "
+        f"its cache and the build's leftovers then never reach the image you ship. {WHERE}"
+    )
+    earlier_names = {stage.name for stage in stages[:-1] if stage.name}
+    assert final.base not in earlier_names, (
+        f"The final stage starts FROM {final.base}, an earlier stage, so it inherits "
+        f"everything that stage installed. Start it from a clean base image. {WHERE}"
+    )
+    # DL3025 (a shell-form CMD) belongs to the next exercise, deployment.server.
+    result = run_tool("hadolint", "--ignore", "DL3025", "Dockerfile")
+    assert result.returncode == 0, (
+        f"hadolint, the Dockerfile linter, finds problems:\n{result.stdout}{result.stderr}"
+        f"Each line names a rule (DL3008, ...) that https://github.com/hadolint/hadolint "
+        f"explains. {WHERE}"
+    )
+
+
+def test_the_final_stage_carries_only_what_runs():
+    stages, final = final_stage()
+    earlier_names = {stage.name for stage in stages[:-1] if stage.name}
+
+    copied: set[str] = set()
+    from_stages: list[str] = []
+    for instruction in final.all("COPY") + final.all("ADD"):
+        source_stage, paths = copy_sources(instruction)
+        if source_stage in earlier_names:
+            from_stages += paths
+        elif source_stage is None:
+            copied |= {path.rstrip("/").removeprefix("./") for path in paths}
+        else:
+            pytest.fail(
+                f"Line {instruction.line} copies from the image {source_stage} into the final "
+                f"stage: only the virtualenv from your build stage belongs there. {WHERE}"
+            )
+    assert copied == SHIPPED, (
+        f"The final stage should copy exactly {sorted(SHIPPED)} from the build context; it "
+        f"copies {sorted(copied)}. {WHERE}"
+    )
+    only_the_venv = bool(from_stages) and all("venv" in path for path in from_stages)
+    assert only_the_venv, (
+        f"The final stage should copy the virtualenv (for instance /opt/venv) from the build "
+        f"stage, and nothing else; it copies {from_stages or 'nothing'} from it. {WHERE}"
+    )
+    for instruction in final.all("RUN"):
+        text = instruction.arguments + "\n"
+        found = [tool.strip() for tool in BUILD_TOOLS if tool in text]
+        assert not found, (
+            f"Line {instruction.line} of the final stage uses {found}: building belongs in "
+            f"the build stage, so the image you run holds no package manager or compiler. "
+            f"{WHERE}"
+        )
+
+
+def test_the_final_stage_runs_as_a_non_root_user():
+    _, final = final_stage()
+
+    users = final.all("USER")
+    assert users, (
+        "The final stage has no USER, so the service runs as root: a hole in the app becomes "
+        "root in the container. Create a system user (groupadd/useradd --system) and switch to "
+        f"it with USER. {WHERE}"
+    )
+    user = users[-1]
+    name = user.arguments.split(":")[0]
+    assert name not in {"root", "0"}, f"USER {user.arguments} is still root. {WHERE}"
+    last_build_step = max(i.line for i in final.instructions if i.keyword in {"COPY", "RUN"})
+    assert user.line > last_build_step, (
+        f"USER (line {user.line}) should come after the last COPY/RUN (line {last_build_step}): "
+        f"files are installed as root, so the service can run them but not change them. {WHERE}"
+    )
+
+
+def test_the_image_checks_its_own_liveness():
+    _, final = final_stage()
+
+    checks = final.all("HEALTHCHECK")
+    assert checks, (
+        "The final stage has no HEALTHCHECK: Docker cannot tell a hung service from a healthy "
+        f"one. Add one that calls /health/live. {WHERE}"
+    )
+    check = checks[-1].arguments
+    assert "/health/live" in check, (
+        f"The HEALTHCHECK should call /health/live (liveness: is the process serving?); it "
+        f"runs {check!r}. {WHERE}"
+    )
+    assert not {"curl", "wget"} & set(check.replace('"', " ").split()), (
+        "python:3.11-slim has neither curl nor wget: the check would fail in the container. "
+        'Use the Python that is there: python -c "import urllib.request; '
+        "urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2)\"."
+    )

@@ -1,0 +1,135 @@
+"""Exercise deployment.readiness: 200 when PostgreSQL and Redis answer, 503 naming what is down."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+
+from app.main import create_app
+
+pytestmark = pytest.mark.exercise("deployment.readiness")
+
+WHERE = "Add GET /health/ready to app/health.py (exercise deployment.readiness)."
+REFUSED_POSTGRES = "postgresql+asyncpg://users:users@127.0.0.1:1/users"  # nothing listens there
+REFUSED_REDIS = "redis://127.0.0.1:1/0"
+
+
+@asynccontextmanager
+async def client_with(settings, **overrides) -> AsyncIterator[AsyncClient]:
+    """A client of the app with these settings (no tables touched: PostgreSQL may be down)."""
+    application = create_app(settings.model_copy(update=overrides))
+    transport = ASGITransport(app=application, raise_app_exceptions=False)
+    async with (
+        LifespanManager(application),
+        AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        yield client
+
+
+@asynccontextmanager
+async def silent_server() -> AsyncIterator[int]:
+    """A TCP server that accepts connections and never answers: a hung dependency."""
+    open_writers: list[asyncio.StreamWriter] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        open_writers.append(writer)
+        await reader.read()  # until the client gives up and closes
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for writer in open_writers:
+            writer.close()
+        await server.wait_closed()
+
+
+def readiness_problem(response, *, down: str) -> dict:
+    assert response.status_code == 503, (
+        f"While {down}, GET /health/ready should answer 503, so the load balancer stops "
+        f"sending traffic here; it answered {response.status_code}: {response.text[:200]}. "
+        f"{WHERE}"
+    )
+    assert response.headers.get("content-type", "").startswith("application/problem+json"), (
+        f"The 503 should be a problem (app/problems.py's problem()); got {response.text!r}."
+    )
+    body = response.json()
+    assert body.get("code") == "not_ready", f"`code` should be 'not_ready'; got {body}. {WHERE}"
+    return body
+
+
+async def test_ready_when_postgres_and_redis_answer(client):
+    response = await client.get("/health/ready")
+
+    assert response.status_code == 200, (
+        f"With PostgreSQL and Redis up, GET /health/ready should answer 200; it answered "
+        f"{response.status_code}. {WHERE}"
+    )
+    assert response.json() == {"status": "ok", "checks": {"postgres": "ok", "redis": "ok"}}, (
+        f"The body should name each check: got {response.json()}. {WHERE}"
+    )
+
+
+async def test_not_ready_names_redis_when_redis_is_down(settings):
+    async with client_with(settings, redis_url=REFUSED_REDIS) as client:
+        response = await client.get("/health/ready")
+
+    body = readiness_problem(response, down="Redis is down")
+    assert "redis" in body.get("detail", "").lower(), (
+        f"The detail should name what is down (redis); got {body.get('detail')!r}. {WHERE}"
+    )
+    assert body.get("checks") == {"postgres": "ok", "redis": "down"}, (
+        f'The problem should carry `checks`: {{"postgres": "ok", "redis": "down"}}; got '
+        f"{body.get('checks')}. Pass checks=... to problem() as an extension. {WHERE}"
+    )
+
+
+async def test_not_ready_names_postgres_when_postgres_is_down(settings):
+    async with client_with(settings, database_url=REFUSED_POSTGRES) as client:
+        response = await client.get("/health/ready")
+
+    body = readiness_problem(response, down="PostgreSQL is down")
+    assert "postgres" in body.get("detail", "").lower(), (
+        f"The detail should name what is down (postgres); got {body.get('detail')!r}. {WHERE}"
+    )
+    assert body.get("checks") == {"postgres": "down", "redis": "ok"}, (
+        f'The problem should carry `checks`: {{"postgres": "down", "redis": "ok"}}; got '
+        f"{body.get('checks')}. {WHERE}"
+    )
+
+
+@pytest.mark.timeout(20)
+async def test_a_hung_dependency_is_down_within_the_timeout(settings):
+    # Both accept the connection and never answer: without a timeout of its own, readiness
+    # would wait for the driver's timeouts (seconds each) while the orchestrator's probe
+    # gives up on it. pytest-timeout stops the test if it hangs.
+    async with silent_server() as port:
+        hung = {
+            "database_url": f"postgresql+asyncpg://users:users@127.0.0.1:{port}/users",
+            "redis_url": f"redis://127.0.0.1:{port}/0",
+            "health_check_timeout_seconds": 0.2,
+        }
+        async with client_with(settings, **hung) as client:
+            response = await client.get("/health/ready")
+
+    body = readiness_problem(response, down="PostgreSQL and Redis never answer")
+    assert body.get("checks") == {"postgres": "down", "redis": "down"}, (
+        f"Both hung servers should be reported down; got {body.get('checks')}. Wrap each check "
+        f"in asyncio.timeout(settings.health_check_timeout_seconds). {WHERE}"
+    )
+
+
+async def test_liveness_stays_up_while_readiness_is_down(settings):
+    async with client_with(settings, database_url=REFUSED_POSTGRES, redis_url=REFUSED_REDIS) as c:
+        ready = await c.get("/health/ready")
+        live = await c.get("/health/live")
+
+    readiness_problem(ready, down="PostgreSQL and Redis are down")
+    assert live.status_code == 200, (
+        "Liveness checks nothing: with the dependencies down the process is still alive, and "
+        "restarting it would not help. GET /health/live must stay 200."
+    )
