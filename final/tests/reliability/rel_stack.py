@@ -1,0 +1,321 @@
+"""The suite's own stack: a migrated database, a Redis it may stop, and uvicorn servers.
+
+PostgreSQL and Redis are shared with other people's test runs on the same machine, so the
+suite never stops or flushes them. It makes a database of its own (and drops it), runs a
+Redis server of its own (which it may stop and start at will), and starts the service as
+production does: `uvicorn app.main:create_app --factory` in a process of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+import redis
+
+from app.config import Settings
+from workshop import services
+
+FINAL_DIR = Path(__file__).resolve().parents[2]
+REPO_ROOT = FINAL_DIR.parent
+READY_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 20
+
+# Long enough for production mode; the suite's servers are never reachable from outside.
+SECRET_KEY = "reliability-suite-secret-key-0123456789-abcdefghij"
+# Cheap argon2: the suite measures the service's resilience, not the cost of hashing.
+FAST_PASSWORD_HASHING = {
+    "PASSWORD_HASH_TIME_COST": "1",
+    "PASSWORD_HASH_MEMORY_COST_KIB": "1024",
+    "PASSWORD_HASH_PARALLELISM": "1",
+}
+UNREACHABLE_RATE_LIMIT = "1000000"
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def log_tail(path: Path, lines: int = 25) -> str:
+    if not path.is_file():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# --- Redis of our own ----------------------------------------------------------------------
+
+# The embedded fallback, when no redis-server binary is installed: fakeredis on a TCP port.
+_FAKE_REDIS_SERVER = """
+import sys
+from fakeredis import TcpFakeServer
+TcpFakeServer(("127.0.0.1", int(sys.argv[1])), server_type="redis").serve_forever()
+"""
+
+
+@dataclass
+class OwnRedis:
+    """A Redis server only this suite uses, so it may be stopped and started again.
+
+    No persistence (`--save "" --appendonly no`): a restart starts empty, as after a crash
+    of a cache-only Redis. Its port stays the same, so the service's clients reconnect.
+    """
+
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def kind(self) -> str:
+        return "redis-server" if shutil.which("redis-server") else "fakeredis (embedded)"
+
+    def command(self) -> list[str]:
+        if binary := shutil.which("redis-server"):
+            return [
+                binary,
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+                *("--dir", str(self.log_path.parent), "--logfile", ""),
+            ]
+        return [sys.executable, "-c", _FAKE_REDIS_SERVER, str(self.port)]
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while not self.answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Redis did not start:\n{log_tail(self.log_path)}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, as an orchestrator does) and wait until it is gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def answers(self) -> bool:
+        try:
+            with closing(redis.Redis.from_url(self.url, socket_timeout=1)) as client:
+                return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    def clients(self) -> list[dict]:
+        """`CLIENT LIST`, without the connection that asks."""
+        with closing(redis.Redis.from_url(self.url, socket_timeout=5)) as client:
+            me = client.client_id()
+            return [entry for entry in client.client_list() if int(entry["id"]) != me]
+
+
+@contextmanager
+def own_redis(log_dir: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(log_path=log_dir / "redis.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --- a database of our own ---------------------------------------------------------------
+
+
+@contextmanager
+def migrated_database(server_url: str) -> Iterator[str]:
+    """A fresh database on the shared server, migrated to head; dropped at the end."""
+    with services.temporary_database(server_url, label="rel") as url:
+        result = subprocess.run(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=FINAL_DIR,
+            env=clean_environment({"DATABASE_URL": url}),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"alembic upgrade head failed:\n{result.stdout}{result.stderr}")
+        yield url
+
+
+# --- the service under test --------------------------------------------------------------
+
+_SETTING_NAMES = {name.upper() for name in Settings.model_fields} | {
+    "WEB_CONCURRENCY",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "FORWARDED_ALLOW_IPS",
+}
+
+
+def clean_environment(settings: dict[str, str]) -> dict[str, str]:
+    """This process's environment without stray service settings, plus `settings`."""
+    env = {key: value for key, value in os.environ.items() if key not in _SETTING_NAMES}
+    env.update(settings)
+    return env
+
+
+def service_settings(
+    *, database_url: str, redis_url: str, key_prefix: str, app_name: str, **overrides: str
+) -> dict[str, str]:
+    """Production settings for a server of the suite (limits out of reach unless overridden).
+
+    `app_name` is the PostgreSQL `application_name` of every connection: the faults find the
+    service's own connections by it, and never touch anyone else's.
+    """
+    values = {
+        "ENVIRONMENT": "production",
+        "APP_NAME": app_name,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": key_prefix,
+        "SECRET_KEY": SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOGIN_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "WRITE_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "LOG_LEVEL": "WARNING",
+        **FAST_PASSWORD_HASHING,
+    }
+    values.update(overrides)
+    return values
+
+
+@dataclass
+class Server:
+    """One uvicorn server (one process, or a supervisor and its workers)."""
+
+    name: str
+    settings: dict[str, str]
+    log_path: Path
+    workers: int = 1
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        """Start uvicorn and return once `/health/ready` answers 200."""
+        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        command += ["--workers", str(self.workers)] if self.workers > 1 else []
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=FINAL_DIR,
+                env=clean_environment(self.settings),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stopped as one, never ours
+            )
+        self._wait_until_ready()
+        return self
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{log_tail(self.log_path)}")
+            try:
+                if httpx.get(f"{self.url}/health/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"{self.name} was not ready in time:\n{log_tail(self.log_path)}")
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> int | None:
+        """SIGTERM (graceful: requests in flight finish); SIGKILL if it hangs."""
+        if not self.running:
+            return None if self.process is None else self.process.returncode
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return self.process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL for the whole process group: a crash, nothing runs its shutdown."""
+        if self.running:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def processes(self) -> list[psutil.Process]:
+        """The processes that serve requests: the workers, or the one process."""
+        if not self.running:
+            return []
+        main = psutil.Process(self.process.pid)
+        return main.children() if self.workers > 1 else [main]
+
+    def rss_bytes(self) -> int:
+        total = 0
+        for process in self.processes():
+            with suppress(psutil.NoSuchProcess):
+                total += process.memory_info().rss
+        return total
+
+
+# --- the whole stack ---------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    """The suite's database and Redis (each run keeps its logs in a folder of its own)."""
+
+    database_url: str
+    redis: OwnRedis
+
+    def settings(self, label: str, **overrides: str) -> dict[str, str]:
+        """Settings for the servers of one run: their own `application_name` (so faults find
+        their connections) and their own Redis key prefix."""
+        name = f"rel-{label}-{secrets.token_hex(3)}"
+        return service_settings(
+            database_url=self.database_url,
+            redis_url=self.redis.url,
+            key_prefix=f"{name}:",
+            app_name=name,
+            **overrides,
+        )
+
+    def server(
+        self, name: str, settings: dict[str, str], log_dir: Path, *, workers: int = 1
+    ) -> Server:
+        return Server(name, settings, log_dir / f"server-{name}.log", workers=workers)
+
+
+@contextmanager
+def suite_stack(postgres_url: str, work_dir: Path) -> Iterator[Stack]:
+    """A migrated database of the suite's own and a Redis of its own, removed at the end."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with migrated_database(postgres_url) as database_url, own_redis(work_dir) as redis_server:
+        yield Stack(database_url, redis_server)
