@@ -36,7 +36,8 @@ async def must_know_the_caller(client, user, tokens) -> None:
 
 def assert_unauthorized(response, what: str) -> None:
     assert response.status_code == 401, (
-        f"{what} should answer 401; it answered {response.status_code}: {response.text}. {WHERE}"
+        f"{what} should answer 401; it answered {response.status_code} ({response.text[:80]}). "
+        f"A route that needs a logged-in user asks for a CurrentUser. {WHERE}"
     )
     assert response.headers.get("www-authenticate") == "Bearer", (
         f"{what}: a 401 should carry `WWW-Authenticate: Bearer` (use unauthorized())."

@@ -63,7 +63,7 @@ async def test_the_counter_lives_under_the_prefix_and_dies_with_its_window(app, 
     )
     assert second_pttl <= first_pttl, (
         "The second attempt must not restart the window (fixed window: expire only a counter "
-        f"that has no expiry yet); the PTTL went from {first_pttl} to {second_pttl} ms."
+        f"that has no expiry yet); the PTTL went from {first_pttl} to {second_pttl} ms. {WHERE}"
     )
 
 

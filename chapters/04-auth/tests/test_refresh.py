@@ -37,7 +37,8 @@ async def test_a_refresh_token_gives_a_new_pair_once(client, create_user, login)
     assert not old_jtis & new_jtis, "The new pair should be two new tokens, with new jtis."
     me = await client.get("/users/me", headers=new.headers)
     assert me.status_code == 200, (
-        f"The new access token should work: GET /users/me answered {me.text}"
+        f"The new access token should work on GET /users/me (exercise auth.current_user); it "
+        f"answered {me.status_code}: {me.text}"
     )
     assert again.status_code == 401, (
         f"Using a refresh token a second time should answer 401: a reused refresh token means "

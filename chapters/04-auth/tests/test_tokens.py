@@ -157,10 +157,14 @@ def test_decode_token_refuses_a_bad_access_token(settings, forgery):
         return
     except Exception as error:
         pytest.fail(
-            f"decode_token should turn every failure into InvalidToken; a token {forgery} "
-            f"raised {type(error).__name__}: {error}. Catch it in {WHERE}."
+            f"decode_token should refuse a token {forgery} with InvalidToken; it raised "
+            f"{type(error).__name__}: {error}. To refuse it: {what_to_check} Anything that "
+            f"still goes wrong must end as InvalidToken: fix decode_token in {WHERE}."
         )
-    pytest.fail(f"decode_token accepted an access token {forgery}: {what_to_check} ({WHERE})")
+    pytest.fail(
+        f"decode_token accepted an access token {forgery}. To refuse it: {what_to_check} "
+        f"Fix decode_token in {WHERE}."
+    )
 
 
 def test_decode_token_names_the_one_algorithm(settings, monkeypatch):

@@ -34,6 +34,7 @@ class PasswordHasher:
     async def hash(self, password: str) -> str:
         # TODO(auth.passwords): return self._password_hash.hash(password), computed in a
         # worker thread (asyncio.to_thread) so the event loop keeps serving other requests.
+        # (NOT_HASHED_YET can go then.)
         return NOT_HASHED_YET
 
     async def verify(self, password: str, hashed: str) -> bool:
