@@ -51,6 +51,7 @@ async def list_users(session: AsyncSession, *, limit: int, offset: int) -> tuple
     return users, total or 0
 
 
+# --8<-- [start:writes]
 async def update_user(
     session: AsyncSession, *, user_id: UUID, changes: UserUpdate, cache: UserCache
 ) -> User | None:
@@ -73,3 +74,6 @@ async def delete_user(session: AsyncSession, *, user_id: UUID, cache: UserCache)
     await session.commit()
     await cache.invalidate(user_id)
     return deleted is not None
+
+
+# --8<-- [end:writes]

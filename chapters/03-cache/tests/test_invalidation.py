@@ -1,0 +1,50 @@
+"""Exercise cache.invalidation: after an update or a delete, no read answers the old user."""
+
+import pytest
+
+pytestmark = pytest.mark.exercise("cache.invalidation")
+
+WHERE = "(app/users/cache.py and app/users/service.py, exercise cache.invalidation)"
+
+
+async def read_and_cache(app, client, redis_client, user_id) -> dict:
+    """Reads the user, and checks that the read left it in Redis (else this test proves nothing)."""
+    response = await client.get(f"/users/{user_id}")
+    assert response.status_code == 200, f"GET /users/{{id}} answered {response.status_code}."
+    assert await redis_client.exists(app.state.user_cache.key(user_id)), (
+        "A read should leave the user in Redis before invalidation can be tested: do "
+        "exercise cache.aside first."
+    )
+    return response.json()
+
+
+async def test_a_read_after_an_update_answers_the_new_user(app, client, create_user, redis_client):
+    user_id = await create_user(full_name="Before")
+    await read_and_cache(app, client, redis_client, user_id)
+
+    patched = await client.patch(f"/users/{user_id}", json={"full_name": "After"})
+    dropped = not await redis_client.exists(app.state.user_cache.key(user_id))
+    after = await client.get(f"/users/{user_id}")
+
+    assert patched.status_code == 200, f"PATCH /users/{{id}} answered {patched.status_code}."
+    assert after.json()["full_name"] == "After", (
+        f"After PATCH full_name=After, a read still answers {after.json()['full_name']!r} from "
+        f"the cache. Write UserCache.invalidate (DELETE the key) and call it in "
+        f"service.update_user after the commit {WHERE}."
+    )
+    assert dropped, "The PATCH itself should drop the cached entry, not only a later read."
+
+
+async def test_a_read_after_a_delete_is_404(app, client, create_user, redis_client):
+    user_id = await create_user()
+    await read_and_cache(app, client, redis_client, user_id)
+
+    deleted = await client.delete(f"/users/{user_id}")
+    after = await client.get(f"/users/{user_id}")
+
+    assert deleted.status_code == 204, f"DELETE /users/{{id}} answered {deleted.status_code}."
+    assert after.status_code == 404, (
+        f"A deleted user is still served from the cache ({after.status_code}). Call "
+        f"cache.invalidate in service.delete_user after the commit {WHERE}."
+    )
+    assert not await redis_client.exists(app.state.user_cache.key(user_id))

@@ -1,0 +1,80 @@
+"""Exercise cache.single_flight: concurrent misses for one user share one database load, and
+a load that a write overtook does not cache what it read."""
+
+import asyncio
+from collections import Counter
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+pytestmark = pytest.mark.exercise("cache.single_flight")
+
+WHERE = "(UserCache._load_once in app/users/cache.py, exercise cache.single_flight)"
+
+
+@pytest.fixture
+async def client(app):
+    """Here an exception that escapes the app is answered 500, as a server would."""
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+async def test_fifty_concurrent_misses_cost_one_query(client, create_user, query_counter):
+    user_id = await create_user()
+    query_counter.reset()
+
+    responses = await asyncio.gather(*(client.get(f"/users/{user_id}") for _ in range(50)))
+
+    statuses = Counter(response.status_code for response in responses)
+    assert statuses == {200: 50}, f"Fifty reads of one user should all answer 200: {statuses}."
+    assert len({response.text for response in responses}) == 1, "They should all agree."
+    assert query_counter.count == 1, (
+        f"Fifty simultaneous reads of a user nobody has cached yet sent {query_counter.count} "
+        f"SQL statements: each miss loaded the row itself, a stampede on the database. Let "
+        f"concurrent misses for one user await one shared load (a Task per user in "
+        f"self._loads) {WHERE}."
+    )
+
+
+async def test_a_load_overtaken_by_a_write_does_not_cache_the_old_user(
+    app, client, create_user, redis_client, monkeypatch
+):
+    user_id = await create_user(full_name="Old")
+    other = await create_user()
+    await client.get(f"/users/{other}")
+    assert await redis_client.exists(app.state.user_cache.key(other)), (
+        "A read should leave the user in Redis before this can be tested: do exercise "
+        "cache.aside first."
+    )
+    # Hold the next database load right after it has read the row, as a slow one would be.
+    has_read, go_on = asyncio.Event(), asyncio.Event()
+    original_get = AsyncSession.get
+
+    async def held_get(self, *args, **kwargs):
+        row = await original_get(self, *args, **kwargs)
+        if not has_read.is_set():
+            has_read.set()
+            await go_on.wait()
+        return row
+
+    monkeypatch.setattr(AsyncSession, "get", held_get)
+
+    reader = asyncio.create_task(client.get(f"/users/{user_id}"))
+    waiting = asyncio.create_task(has_read.wait())
+    await asyncio.wait([reader, waiting], return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    assert has_read.is_set(), "The cache's load should read the user with session.get."
+    patched = await client.patch(f"/users/{user_id}", json={"full_name": "New"})
+    go_on.set()
+    await reader  # it began before the write: answering "Old" is fair
+    after = await client.get(f"/users/{user_id}")
+
+    assert patched.status_code == 200
+    assert after.json()["full_name"] == "New", (
+        "A load read the user, a PATCH changed it and invalidated the cache, then the load "
+        "wrote what it had read: reads now answer the old user until the TTL. In "
+        "invalidate, forget the user's load (self._loads.pop), and let _load_and_cache write "
+        f"only if its load is still the registered one {WHERE}."
+    )
