@@ -5,13 +5,16 @@ would break this pytest process. The app runs under uvicorn in one subprocess, L
 another, and the test reads Locust's final statistics.
 """
 
+import csv
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
@@ -33,6 +36,8 @@ JOURNEYS = [
     ("PATCH", "/users/{user_id} [update]"),
     ("POST", "/auth/refresh"),
 ]
+LOCUSTFILE_FRAME = re.compile(r'locustfile\.py", line (?P<line>\d+), in (?P<function>\w+)')
+RAW_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 USERS = 10
 RUN_SECONDS = 8
 START_TIMEOUT_SECONDS = 60
@@ -117,45 +122,91 @@ def served_app(
             process.wait()
 
 
-def run_locust(base_url: str, stats_file: Path) -> subprocess.CompletedProcess:
+@dataclass
+class LocustRun:
+    exit_status: int
+    log: str  # Locust's stderr: warnings, and a traceback for every error in a task
+    stats: list[dict]  # the final figures per request name
+    failure_reasons: dict[tuple[str, str], str]  # (method, name): the first error seen
+
+    def failed_requests(self) -> list[str]:
+        return [
+            f"{entry['method']} {entry['name']}: {entry['num_failures']} of "
+            f"{entry['num_requests']} failed, "
+            f"{self.failure_reasons.get((entry['method'], entry['name']), 'see the log')}"
+            for entry in self.stats
+            if entry["num_failures"]
+        ]
+
+    def task_errors(self) -> list[str]:
+        """Each exception a task raised, with the locustfile function and line it came from."""
+        errors: list[str] = []
+        where = None
+        for line in self.log.splitlines():
+            frame = LOCUSTFILE_FRAME.search(line)
+            if frame and where is None:  # the outermost frame: the task or on_start
+                where = f"{frame['function']} (locustfile.py, line {frame['line']})"
+            elif where and line and not line[0].isspace():  # the traceback's last line
+                errors.append(f"{line.strip()} in {where}")
+                where = None
+        return list(dict.fromkeys(errors))[:3]
+
+    def request_names(self) -> dict[tuple[str, str], int]:
+        return {(entry["method"], entry["name"]): entry["num_requests"] for entry in self.stats}
+
+
+def run_locust(base_url: str, directory: Path) -> LocustRun:
+    stats_file, csv_prefix = directory / "locust-stats", directory / "locust"
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
     command += ["--users", str(USERS), "--spawn-rate", str(USERS)]
     command += ["--run-time", f"{RUN_SECONDS}s", "--host", base_url, "--only-summary"]
-    # The final figures as JSON (Locust adds ".json"); its CSV files lag up to a second.
-    command += ["--json-file", str(stats_file.with_suffix("")), "--loglevel", "WARNING"]
-    return subprocess.run(
+    # The final figures as JSON (Locust adds ".json"); the CSV files, written every second,
+    # are read only for the failures' reasons.
+    command += ["--json-file", str(stats_file), "--csv", str(csv_prefix)]
+    command += ["--loglevel", "WARNING"]
+    completed = subprocess.run(
         command, cwd=CHAPTER, capture_output=True, text=True, timeout=120, check=False
     )
-
-
-def error_report(locust_output: str) -> str:
-    """The "Error report" table Locust prints at the end, when requests failed."""
-    _, found, report = locust_output.partition("Error report")
-    return "\n".join(report.strip().splitlines()[:8]) if found else "(none)"
+    json_file = stats_file.with_suffix(".json")
+    failures_csv = Path(f"{csv_prefix}_failures.csv")
+    reasons: dict[tuple[str, str], str] = {}
+    if failures_csv.is_file():
+        with failures_csv.open(newline="") as file:
+            for row in csv.DictReader(file):
+                reasons.setdefault((row["Method"], row["Name"]), row["Error"])
+    return LocustRun(
+        exit_status=completed.returncode,
+        log=completed.stderr,
+        stats=json.loads(json_file.read_text()) if json_file.is_file() else [],
+        failure_reasons=reasons,
+    )
 
 
 def test_the_scenario_runs_headless_without_failures_and_covers_every_journey(served_app, tmp_path):
     base_url, server_log = served_app
-    stats_file = tmp_path / "locust-stats.json"
 
-    completed = run_locust(base_url, stats_file)
+    run = run_locust(base_url, tmp_path)
 
-    locust_said = "\n".join(completed.stderr.strip().splitlines()[-12:]) or "(nothing)"
-    assert completed.returncode == 0, (
-        f"Locust should finish with exit status 0, which means no failed request and no "
-        f"error in a task; it ended with {completed.returncode}. Failed requests:\n"
-        f"{error_report(completed.stdout)}\nLocust's log ends with:\n{locust_said}\n"
-        f"The app's log ends with:\n{tail(server_log, 8)}\n{WHERE}"
+    locust_log = "\n".join(run.log.strip().splitlines()[-12:]) or "(empty)"
+    assert run.exit_status == 0, (
+        f"Locust should end with exit status 0 (no failed request, no error in a task); it "
+        f"ended with {run.exit_status}.\nFailed requests: {run.failed_requests() or 'none'}\n"
+        f"Errors in tasks: {run.task_errors() or 'none'}\n{WHERE}\n"
+        f"Locust's log ends with:\n{locust_log}\nThe app's log ends with:\n{tail(server_log, 8)}"
     )
-    assert stats_file.is_file(), f"Locust wrote no statistics. Its log ends with:\n{locust_said}"
-    entries = json.loads(stats_file.read_text())
-    failures = sum(entry["num_failures"] for entry in entries)
-    assert failures == 0, f"The scenario should run without failures; {failures} failed {WHERE}."
-    counts = {(entry["method"], entry["name"]): entry["num_requests"] for entry in entries}
-    missing = [f"{method} {name}" for method, name in JOURNEYS if not counts.get((method, name))]
+    assert run.stats, f"Locust wrote no statistics. Its log ends with:\n{locust_log}"
+    names = run.request_names()
+    missing = [f"{method} {name}" for method, name in JOURNEYS if not names.get((method, name))]
+    with_ids = sorted(name for _, name in names if RAW_ID.search(name))
+    named = sorted(f"{method} {name}" for method, name in names if not RAW_ID.search(name))
+    raw_ids = (
+        f", and {len(with_ids)} with a raw id such as {with_ids[0]!r}: give those a `name=` "
+        f"(see the docstrings)"
+        if with_ids
+        else ""
+    )
     assert not missing, (
-        f"In {RUN_SECONDS} s with {USERS} users, the report has no request for: {missing}. "
-        f"It has: {sorted(f'{method} {name}' for method, name in counts)}. Register and log "
-        f"in in on_start, write each @task, and give requests with an id or a query the "
-        f"`name=` in their docstring {WHERE}."
+        f"In {RUN_SECONDS} s with {USERS} users, no request was named {missing}.\n"
+        f"Names seen: {named}{raw_ids}.\n"
+        f"Register and log in in on_start and write every @task {WHERE}."
     )

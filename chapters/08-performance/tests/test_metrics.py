@@ -83,13 +83,16 @@ async def test_latency_is_counted_by_route_template_not_by_raw_path(client, crea
     counted = request_count(after, method="GET", route="/users/{user_id}") - request_count(
         before, method="GET", route="/users/{user_id}"
     )
+    seen = sorted(route_labels(after))
     assert counted == 2, (
         f"Two GET /users/<id> requests should add 2 to {LATENCY}_count with the labels "
         f'method="GET", route="/users/{{user_id}}"; it rose by {counted:g}. Route labels '
-        f"seen: {sorted(route_labels(after))}. Observe every request in MetricsMiddleware, "
-        f"labelled by route_template(scope) {WHERE}."
+        f"seen: {seen}. Observe every request in MetricsMiddleware, labelled by "
+        f"route_template(scope): the matched route's path. The router records the route in "
+        f"the scope while it handles the request, so read it after `await self.app(...)`, "
+        f"not before {WHERE}."
     )
-    raw_id_labels = sorted(label for label in route_labels(after) if str(user.id) in label)
+    raw_id_labels = [label for label in seen if str(user.id) in label]
     assert not raw_id_labels, (
         f"A route label holds a raw user id: {raw_id_labels}. One time series per user "
         f"exhausts Prometheus: label by the route template, `/users/{{user_id}}` {WHERE}."

@@ -68,7 +68,8 @@ async def test_a_read_while_redis_is_down_counts_as_a_miss(app, settings, create
     rose = counted(since=before)
     assert rose == "hits +0, misses +1", (
         f"A read while Redis is down goes to PostgreSQL: it is a miss, and should add 1 to "
-        f"the misses; got {rose}. {CACHE_WHERE}"
+        f"the misses; got {rose}. Count the miss where get_user goes on to the database, "
+        f"whatever emptied the cache read. {CACHE_WHERE}"
     )
 
 
