@@ -96,7 +96,11 @@ async def test_the_route_sees_the_id_in_request_state_and_in_the_context(app, cl
         f"line can carry it; it held {seen['context']!r}. Set it before calling the app and "
         f"reset it with the token afterwards. {WHERE}"
     )
-    assert request_id_var.get() is None, "After the request, reset request_id_var (finally:)."
+    assert request_id_var.get() is None, (
+        f"request_id_var still holds {request_id_var.get()!r} after the request ended: the "
+        "next request served by this task (or a background job) would log under that id. Keep "
+        "the token of request_id_var.set() and reset it in a finally: block. " + WHERE
+    )
 
 
 async def test_error_answers_carry_the_id_too(client):
