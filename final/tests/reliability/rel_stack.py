@@ -292,6 +292,7 @@ class Server:
 class Stack:
     """The suite's database and Redis (each run keeps its logs in a folder of its own)."""
 
+    postgres_url: str  # the server, where more databases may be made
     database_url: str
     redis: OwnRedis
 
@@ -318,4 +319,4 @@ def suite_stack(postgres_url: str, work_dir: Path) -> Iterator[Stack]:
     """A migrated database of the suite's own and a Redis of its own, removed at the end."""
     work_dir.mkdir(parents=True, exist_ok=True)
     with migrated_database(postgres_url) as database_url, own_redis(work_dir) as redis_server:
-        yield Stack(database_url, redis_server)
+        yield Stack(postgres_url, database_url, redis_server)
