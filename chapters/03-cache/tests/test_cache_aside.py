@@ -31,8 +31,8 @@ async def test_the_second_read_sends_no_sql(client, create_user, query_counter):
     assert queries_for_first >= 1, "The first read is a miss: it should load from PostgreSQL."
     assert query_counter.count == 0, (
         f"The second read of the same user should come from Redis and send no SQL; it sent "
-        f"{query_counter.statements}. In get_user, GET self.key(user_id) first, and in "
-        f"_write, SET it after the load {WHERE}."
+        f"{query_counter.count}, starting {query_counter.statements[0][:40]!r}. In get_user, "
+        f"GET self.key(user_id) first, and in _write, SET it after the load {WHERE}."
     )
     assert second == first, "The cached user should be answered exactly as the loaded one."
 
@@ -70,6 +70,7 @@ async def test_the_entry_lives_under_the_prefix_with_a_ttl(app, client, create_u
     "settings",
     [{"user_cache_ttl_seconds": 100, "user_cache_ttl_jitter_seconds": 100_000}],
     indirect=True,
+    ids=["ttl-100-jitter-100000"],
 )
 async def test_jitter_spreads_the_expiries(app, client, create_user, redis_client):
     user_ids = [await create_user() for _ in range(8)]

@@ -43,7 +43,7 @@ def client_for(app) -> AsyncClient:
     return AsyncClient(transport=transport, base_url="http://test")
 
 
-@pytest.mark.parametrize("settings", [REFUSED], indirect=True)
+@pytest.mark.parametrize("settings", [REFUSED], indirect=True, ids=["redis-refuses"])
 async def test_reads_are_served_when_redis_refuses_connections(app, create_user):
     user_id = await create_user(full_name="Still here")
     calls = spy_on_redis(app, "get")
@@ -63,7 +63,7 @@ async def test_reads_are_served_when_redis_refuses_connections(app, create_user)
     assert response.json()["full_name"] == "Still here"
 
 
-@pytest.mark.parametrize("settings", [REFUSED], indirect=True)
+@pytest.mark.parametrize("settings", [REFUSED], indirect=True, ids=["redis-refuses"])
 async def test_writes_are_served_when_redis_refuses_connections(app, create_user):
     user_id = await create_user()
     calls = spy_on_redis(app, "delete")

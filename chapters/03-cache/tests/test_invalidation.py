@@ -1,6 +1,9 @@
 """Exercise cache.invalidation: after an update or a delete, no read answers the old user."""
 
+import asyncio
+
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 pytestmark = pytest.mark.exercise("cache.invalidation")
 
@@ -48,3 +51,35 @@ async def test_a_read_after_a_delete_is_404(app, client, create_user, redis_clie
         f"cache.invalidate in service.delete_user after the commit {WHERE}."
     )
     assert not await redis_client.exists(app.state.user_cache.key(user_id))
+
+
+async def test_a_read_during_the_commit_cannot_bring_the_old_user_back(
+    app, client, create_user, redis_client, monkeypatch
+):
+    user_id = await create_user(full_name="Before")
+    await read_and_cache(app, client, redis_client, user_id)
+    # Hold the PATCH's commit, as a slow one would be, and read the user meanwhile.
+    committing, go_on = asyncio.Event(), asyncio.Event()
+    original_commit = AsyncSession.commit
+
+    async def held_commit(self):
+        if not committing.is_set():
+            committing.set()
+            await go_on.wait()
+        await original_commit(self)
+
+    monkeypatch.setattr(AsyncSession, "commit", held_commit)
+
+    patch = asyncio.create_task(client.patch(f"/users/{user_id}", json={"full_name": "After"}))
+    await committing.wait()
+    during = await client.get(f"/users/{user_id}")  # the change is not committed yet
+    go_on.set()
+    patched = await patch
+    after = await client.get(f"/users/{user_id}")
+
+    assert (during.status_code, patched.status_code) == (200, 200)
+    assert after.json()["full_name"] == "After", (
+        "The cache was invalidated before the commit: a read that came in between loaded the "
+        "old row and cached it again, so reads answer the old user until the TTL. Call "
+        f"cache.invalidate after `await session.commit()` {WHERE}."
+    )
