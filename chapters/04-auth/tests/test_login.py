@@ -1,8 +1,12 @@
 """Exercise auth.login: POST /auth/token (the OAuth2 password flow) trades an email and a
 password for a token pair, and every failure looks the same, at the same cost."""
 
+import secrets
+
 import pytest
 from auth_helpers import tokens_from, unverified_claims
+from pwdlib import PasswordHash
+from sqlalchemy import text
 
 pytestmark = pytest.mark.exercise("auth.login")
 
@@ -126,4 +130,24 @@ async def test_any_username_is_a_401_never_a_500(client, create_user, username):
         f"A login form with the username {username[:40]!r} should be refused with 401 (or "
         f"422 when the form itself is invalid); it answered {response.status_code}. Look the "
         f"user up with get_user_by_email, which refuses what PostgreSQL cannot store."
+    )
+
+
+async def test_an_account_from_before_passwords_cannot_log_in(client, create_user, app):
+    await must_log_in(client, await create_user())
+    legacy = await create_user()
+    # What the chapter's migration gives accounts that existed before passwords: the hash of
+    # a secret nobody knows, made with pwdlib's default argon2 cost (not the settings').
+    unusable = PasswordHash.recommended().hash(secrets.token_urlsafe(32))
+    async with app.state.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE users SET hashed_password = :hashed WHERE id = :id"),
+            {"hashed": unusable, "id": legacy.id},
+        )
+
+    response = await post_login(client, legacy.email, legacy.password)
+
+    assert response.status_code == 401, (
+        f"An account whose hash came from the migration should refuse every password with "
+        f"401; it answered {response.status_code}. {WHERE}"
     )
