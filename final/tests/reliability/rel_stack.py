@@ -9,6 +9,7 @@ production does: `uvicorn app.main:create_app --factory` in a process of its own
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -203,6 +204,14 @@ def service_settings(
     return values
 
 
+def production_http_flags() -> list[str]:
+    """The image's uvicorn flags for reading requests (final/Dockerfile's CMD), so the suite
+    attacks the server as it is shipped: `--http h11 --h11-max-incomplete-event-size N`."""
+    command = (FINAL_DIR / "Dockerfile").read_text()
+    flags = re.findall(r"(--http|--h11-max-incomplete-event-size) (\S+?)(?=[\s\"])", command)
+    return [part for flag in flags for part in flag]
+
+
 @dataclass
 class Server:
     """One uvicorn server (one process, or a supervisor and its workers)."""
@@ -222,6 +231,7 @@ class Server:
         """Start uvicorn and return once `/health/ready` answers 200."""
         command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        command += production_http_flags()
         command += ["--workers", str(self.workers)] if self.workers > 1 else []
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

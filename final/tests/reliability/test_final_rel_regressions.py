@@ -3,10 +3,12 @@
 import asyncio
 from uuid import uuid4
 
+import httpx
 import jsonschema
 import pytest
 from final_helpers import client_for, make_settings, running_app
 from redis.exceptions import ConnectionError as RedisConnectionError
+from rel_stack import production_http_flags
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -280,3 +282,35 @@ async def test_a_connection_dropped_after_the_answer_is_not_an_error(own_connect
         response = await client.get("/read-then-lose")
 
     assert response.status_code == 200
+
+
+# --- oversized headers (found by the attacks on the running server) ------------------------
+
+
+def _status_or_closed(url: str, headers) -> int | str:
+    """The status, or "closed" when the server hung up while the request was still coming."""
+    try:
+        return httpx.get(url, headers=headers).status_code
+    except httpx.TransportError:
+        return "closed"
+
+
+def test_the_shipped_server_refuses_oversized_headers_and_keeps_serving(rel_stack, tmp_path):
+    """uvicorn's default parser (httptools) buffered headers of any size: a 100 MB header was
+    read and answered 200, so a few such requests could exhaust the memory. The image now
+    runs h11 with a 16 KiB cap, and the suite's servers run with the image's flags."""
+    assert production_http_flags() == ["--http", "h11", "--h11-max-incomplete-event-size", "16384"]
+    server = rel_stack.server("headers", rel_stack.settings("headers"), tmp_path).start()
+    url = f"{server.url}/health/live"
+    try:
+        big_but_fine = _status_or_closed(url, {"Cookie": "c" * 8_000})
+        huge = _status_or_closed(url, {"X-Huge": "h" * 1_000_000})
+        many = _status_or_closed(url, [(f"X-{number}", "v" * 1000) for number in range(200)])
+        after = _status_or_closed(url, {})
+    finally:
+        server.stop()
+
+    assert big_but_fine == 200, "a large cookie or token still fits"
+    assert huge in {400, 431, "closed"}, f"a 1 MB header was answered {huge}"
+    assert many in {400, 431, "closed"}, f"200 headers of 1 kB were answered {many}"
+    assert after == 200, "the server keeps serving"
