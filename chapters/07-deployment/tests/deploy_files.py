@@ -80,13 +80,13 @@ def env_values(stage: Stage) -> dict[str, str]:
     return values
 
 
-def copy_sources(instruction: Instruction) -> tuple[str | None, list[str]]:
-    """(the --from stage or image, the source paths) of a COPY/ADD."""
+def copy_paths(instruction: Instruction) -> tuple[str | None, list[str], str]:
+    """(the --from stage or image, the sources, the destination) of a COPY/ADD."""
     words = instruction.arguments.split()
     flags = [w for w in words if w.startswith("--")]
     paths = [w for w in words if not w.startswith("--")]
     source_stage = next((f.split("=", 1)[1] for f in flags if f.startswith("--from=")), None)
-    return source_stage, paths[:-1]
+    return source_stage, paths[:-1], paths[-1] if paths else ""
 
 
 def graceful_timeout_seconds(command: list[str]) -> int | None:

@@ -1,7 +1,7 @@
 """Exercise deployment.dockerfile: a small multi-stage image, non-root, with a health check."""
 
 import pytest
-from deploy_files import copy_sources, read_dockerfile, run_tool
+from deploy_files import copy_paths, env_values, read_dockerfile, run_tool
 
 pytestmark = pytest.mark.exercise("deployment.dockerfile")
 
@@ -30,10 +30,10 @@ def test_the_image_is_built_in_stages_and_hadolint_agrees():
         f"everything that stage installed. Start it from a clean base image. {WHERE}"
     )
     # DL3025 (a shell-form CMD) belongs to the next exercise, deployment.server.
-    result = run_tool("hadolint", "--ignore", "DL3025", "Dockerfile")
+    result = run_tool("hadolint", "--no-color", "--ignore", "DL3025", "Dockerfile")
     assert result.returncode == 0, (
         f"hadolint, the Dockerfile linter, finds problems:\n{result.stdout}{result.stderr}"
-        f"Each line names a rule (DL3008, ...) that https://github.com/hadolint/hadolint "
+        f"Each line names a rule that https://github.com/hadolint/hadolint/wiki/<rule> "
         f"explains. {WHERE}"
     )
 
@@ -44,10 +44,14 @@ def test_the_final_stage_carries_only_what_runs():
 
     copied: set[str] = set()
     from_stages: list[str] = []
+    venv_stages: set[str] = set()
+    venv_bins: set[str] = set()
     for instruction in final.all("COPY") + final.all("ADD"):
-        source_stage, paths = copy_sources(instruction)
+        source_stage, paths, destination = copy_paths(instruction)
         if source_stage in earlier_names:
             from_stages += paths
+            venv_stages.add(source_stage)
+            venv_bins.add(destination.rstrip("/") + "/bin")
         elif source_stage is None:
             copied |= {path.rstrip("/").removeprefix("./") for path in paths}
         else:
@@ -63,6 +67,22 @@ def test_the_final_stage_carries_only_what_runs():
     assert only_the_venv, (
         f"The final stage should copy the virtualenv (for instance /opt/venv) from the build "
         f"stage, and nothing else; it copies {from_stages or 'nothing'} from it. {WHERE}"
+    )
+    by_name = {stage.name: stage for stage in stages if stage.name}
+    for name in venv_stages:
+        base = by_name[name].base
+        while base in by_name:  # a stage built FROM another stage: its image is the first's
+            base = by_name[base].base
+        assert base == final.base, (
+            f"The virtualenv is built on {base} but runs on {final.base}: a virtualenv only "
+            f"works with the Python that made it (its bin/python is a link to it). Use the "
+            f"same base image for both stages. {WHERE}"
+        )
+    path_setting = env_values(final).get("PATH", "")
+    assert any(venv_bin in path_setting for venv_bin in venv_bins), (
+        f"The final stage's PATH ({path_setting or 'unset'}) should start with the "
+        f"virtualenv's bin directory ({sorted(venv_bins)}), or the container cannot find "
+        f'uvicorn and alembic: ENV PATH="/opt/venv/bin:$PATH". {WHERE}'
     )
     for instruction in final.all("RUN"):
         text = instruction.arguments + "\n"

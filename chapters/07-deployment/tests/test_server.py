@@ -64,7 +64,7 @@ def test_the_command_is_uvicorn_in_exec_form_with_production_flags():
         f"unreachable from outside. {WHERE}"
     )
     assert "--reload" not in command, f"--reload is for development only. {WHERE}"
-    result = run_tool("hadolint", "Dockerfile")
+    result = run_tool("hadolint", "--no-color", "Dockerfile")
     assert result.returncode == 0, f"hadolint finds problems:\n{result.stdout}{result.stderr}"
 
 
