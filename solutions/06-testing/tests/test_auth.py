@@ -1,0 +1,60 @@
+"""Authentication: tokens that must stop working, and tokens that must never work."""
+
+import pytest
+from jose import jwt
+
+pytestmark = pytest.mark.exercise("testing.auth")
+
+
+async def test_a_logged_out_access_token_stops_working(client, create_user, login):
+    tokens = await login(await create_user())
+
+    logout = await client.post(
+        "/auth/logout", json={"refresh_token": tokens.refresh_token}, headers=tokens.headers
+    )
+    response = await client.get("/users/me", headers=tokens.headers)
+
+    assert logout.status_code == 204, logout.text
+    assert response.status_code == 401, "the access token still works after logging out"
+
+
+async def test_a_refresh_token_works_once(client, create_user, login):
+    tokens = await login(await create_user())
+    body = {"refresh_token": tokens.refresh_token}
+
+    first = await client.post("/auth/refresh", json=body)
+    second = await client.post("/auth/refresh", json=body)
+
+    assert first.status_code == 200, first.text
+    assert second.status_code == 401, "a used refresh token worked again"
+
+
+async def test_a_refresh_token_is_not_an_access_token(client, create_user, login):
+    tokens = await login(await create_user())
+
+    response = await client.get(
+        "/users/me", headers={"Authorization": f"Bearer {tokens.refresh_token}"}
+    )
+
+    assert response.status_code == 401, response.text
+
+
+async def test_a_token_signed_with_another_key_is_refused(client, create_user, login):
+    tokens = await login(await create_user())
+    claims = jwt.get_unverified_claims(tokens.access_token)
+    forged = jwt.encode(claims, "not-the-service-secret", algorithm="HS256")
+
+    response = await client.get("/users/me", headers={"Authorization": f"Bearer {forged}"})
+
+    assert response.status_code == 401, response.text
+
+
+async def test_users_cannot_change_or_delete_other_users(client, create_user, login):
+    ada, mallory = await create_user(), await create_user()
+    tokens = await login(mallory)
+
+    patch = await client.patch(f"/users/{ada.id}", json={"full_name": "X"}, headers=tokens.headers)
+    delete = await client.delete(f"/users/{ada.id}", headers=tokens.headers)
+
+    assert patch.status_code == 403, patch.text
+    assert delete.status_code == 403, delete.text

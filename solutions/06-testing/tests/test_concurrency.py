@@ -1,0 +1,55 @@
+"""Races: requests that arrive at the same moment, as they do in production.
+
+`asyncio.gather` over the client sends the requests concurrently, and the app gives each one
+its own database session: the race happens where it would for real, in PostgreSQL.
+"""
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from app.dependencies import get_password_hasher
+from app.users.models import User
+
+pytestmark = pytest.mark.exercise("testing.concurrency")
+
+
+class HashersWaitForEachOther:
+    """The app's password hasher, except that every hash waits until all the racing requests
+    are hashing: they then go on to the database together, every time, not just by luck."""
+
+    def __init__(self, hasher, racers: int) -> None:
+        self._hasher = hasher
+        self._everyone_here = asyncio.Barrier(racers)
+
+    async def hash(self, password: str) -> str:
+        await self._everyone_here.wait()
+        return await self._hasher.hash(password)
+
+
+async def test_twenty_registrations_with_one_email_make_one_account(
+    app, client, override_dependency
+):
+    racing_hasher = HashersWaitForEachOther(app.state.password_hasher, racers=20)
+    override_dependency(get_password_hasher, lambda: racing_hasher)
+    registration = {"email": "race@example.com", "password": "correct horse"}
+
+    responses = await asyncio.gather(*(client.post("/users", json=registration) for _ in range(20)))
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] + [409] * 19, f"one winner, nineteen conflicts; got {statuses}"
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 1
+
+
+async def test_different_users_can_be_read_at_the_same_moment(client, create_user, login):
+    accounts = [await create_user() for _ in range(5)]
+    tokens = await login(accounts[0])
+
+    responses = await asyncio.gather(
+        *(client.get(f"/users/{account.id}", headers=tokens.headers) for account in accounts)
+    )
+
+    assert [response.status_code for response in responses] == [200] * 5
+    assert [response.json()["id"] for response in responses] == [str(a.id) for a in accounts]

@@ -1,0 +1,233 @@
+"""The check of chapter 06, where the learner writes the tests (`kind = "write-tests"`).
+
+A test suite is good when it passes on a working service and fails on a broken one. So:
+
+1. The learner's tests, with the workshop's fixture checks beside them (testing_probes.py),
+   run against the correct service: the solution's code tree with the learner's `tests/`.
+   Every test must pass there; one that fails cannot tell a broken service from a good one.
+2. Each planted fault (testing_faults.py) is a copy of that tree with the fault planted. The
+   learner's tests that passed in step 1 run against it in a pytest process of its own (so a
+   database and a Redis namespace of its own, from the plugin), several processes at a time,
+   each stopping at its first failing test: one failure is enough to say "caught".
+3. Per exercise, the report lists the learner's tests that fail on the correct service first,
+   then every fault that survived, named by what the service did wrong and how a test would
+   notice, never by the fault's code.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from workshop.checkers.pytest_runs import PlannedRun, PytestRun, run_all
+from workshop.checkers.testing_faults import FAULTS, Fault, plant
+from workshop.checking import CheckRequest, CheckResult, ExerciseResult, Outcome
+from workshop.contract import code_files, copy_tree
+from workshop.manifest import Chapter, Exercise, load_manifest
+
+PROBE_SOURCE = Path(__file__).with_name("testing_probes.py")
+PROBE_FILE = "tests/test_workshop_fixture_checks.py"
+FIXTURES_EXERCISE = "testing.fixtures"
+WORKERS_ENV = "WORKSHOP_CHECK_WORKERS"  # faulty services checked at a time (default: CPUs)
+# Against a faulty service a test may hang where it would fail: give up sooner than usual.
+VARIANT_TEST_TIMEOUT_SECONDS = 60
+FAILED = ("failed", "error")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How the learner's tests fared against one faulty service."""
+
+    fault: Fault
+    caught: bool
+    broken_run: str | None = None  # why the tests could not run against it at all
+    environment_error: str | None = None  # a service went missing meanwhile
+
+
+def check(request: CheckRequest) -> CheckResult:
+    chapter = request.chapter
+    with tempfile.TemporaryDirectory(prefix="workshop-check-06-") as scratch:
+        correct = Path(scratch) / "correct"
+        _build_tree(correct, request)
+        shutil.copyfile(PROBE_SOURCE, correct / PROBE_FILE)
+        [baseline] = run_all([PlannedRun(correct, request.pytest_args)], request.env, workers=1)
+        if baseline.environment_error or baseline.crashed:
+            return _unfinished(chapter, baseline)
+        learner_tests = [test for test in baseline.outcomes if _file_of(test) != PROBE_FILE]
+        passing = [test.nodeid for test in learner_tests if test.outcome == "passed"]
+        (correct / PROBE_FILE).unlink()
+        verdicts = _try_faults(Path(scratch), request, passing)
+    if broken := next((v for v in verdicts if v.environment_error), None):
+        baseline.environment_error = broken.environment_error
+        return _unfinished(chapter, baseline)
+    return _result(chapter, baseline, verdicts)
+
+
+def _unfinished(chapter: Chapter, run: PytestRun) -> CheckResult:
+    """A run that could not test anything: a service is missing, or pytest could not start."""
+    return CheckResult(
+        chapter=chapter,
+        exercises=[ExerciseResult(exercise) for exercise in chapter.exercises],
+        collection_errors=run.collection_errors,
+        environment_error=run.environment_error,
+        services_line=run.services_line,
+        exit_status=run.exit_status,
+        output=run.output,
+    )
+
+
+# --- the code trees ---------------------------------------------------------------------------
+
+
+def _correct_service(request: CheckRequest) -> Path:
+    """The solution's code tree, the correct service (the learner's own copy when it is absent)."""
+    solution = load_manifest().root / request.chapter.solution_directory
+    return solution if (solution / "app").is_dir() else request.workdir
+
+
+def _build_tree(destination: Path, request: CheckRequest) -> None:
+    """The correct service's code with the learner's tests/ (and nothing else of theirs)."""
+    for relative, content in code_files(_correct_service(request)).items():
+        if relative.split("/", 1)[0] == "tests":
+            continue
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    learner_tests = request.workdir / "tests"
+    if learner_tests.is_dir():
+        copy_tree(learner_tests, destination / "tests")
+    else:
+        (destination / "tests").mkdir()
+
+
+# --- the faulty services ----------------------------------------------------------------------
+
+
+def _workers() -> int:
+    configured = os.environ.get(WORKERS_ENV, "")
+    return max(1, int(configured)) if configured.isdigit() else max(2, os.cpu_count() or 2)
+
+
+def _try_faults(scratch: Path, request: CheckRequest, passing: list[str]) -> list[Verdict]:
+    if not passing:  # nothing passes on the correct service: nothing can catch a fault
+        return [Verdict(fault, caught=False) for fault in FAULTS]
+    planned = []
+    for fault in FAULTS:
+        tree = scratch / "faults" / fault.id
+        copy_tree(scratch / "correct", tree)
+        plant(fault, tree)
+        # The fault's own exercise first: the test most likely to catch it stops the run soon.
+        own = [n for n in passing if _exercise_of_file(request.chapter, n) == fault.exercise]
+        ordered = own + [nodeid for nodeid in passing if nodeid not in own]
+        arguments = ("-x", "-o", f"timeout={VARIANT_TEST_TIMEOUT_SECONDS}", *ordered)
+        planned.append(PlannedRun(tree, arguments))
+    runs = run_all(planned, request.env, workers=_workers())
+    return [_judge_run(fault, run) for fault, run in zip(FAULTS, runs, strict=True)]
+
+
+def _judge_run(fault: Fault, run: PytestRun) -> Verdict:
+    if run.environment_error:
+        return Verdict(fault, caught=False, environment_error=run.environment_error)
+    if run.crashed:
+        tail = "\n".join(run.output.strip().splitlines()[-6:])
+        return Verdict(fault, caught=False, broken_run=tail)
+    return Verdict(fault, caught=any(test.outcome in FAILED for test in run.outcomes))
+
+
+# --- the result, per exercise -----------------------------------------------------------------
+
+
+def _file_of(test: Outcome) -> str:
+    return test.nodeid.split("::", 1)[0]
+
+
+def _exercise_of_file(chapter: Chapter, nodeid: str) -> str | None:
+    path = nodeid.split("::", 1)[0]
+    if path == PROBE_FILE:
+        return FIXTURES_EXERCISE
+    return next((ex.id for ex in chapter.exercises if path in ex.tests), None)
+
+
+def _result(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> CheckResult:
+    by_exercise: dict[str | None, list[Outcome]] = {}
+    for test in baseline.outcomes:
+        by_exercise.setdefault(_exercise_of_file(chapter, test.nodeid), []).append(test)
+    exercises = []
+    for exercise in chapter.exercises:
+        own_tests = by_exercise.get(exercise.id, [])
+        outcomes = [_judged(test, exercise) for test in own_tests]
+        if exercise.id != FIXTURES_EXERCISE and not own_tests:
+            outcomes.append(_no_tests(exercise))
+        outcomes += [_verdict(v) for v in verdicts if v.fault.exercise == exercise.id]
+        # Tests that fail on the correct service first: they must be fixed before anything.
+        outcomes.sort(key=lambda outcome: outcome.outcome == "passed")
+        exercises.append(ExerciseResult(exercise, outcomes))
+    untagged = [_judged(test, None) for test in by_exercise.get(None, [])]
+    return CheckResult(
+        chapter=chapter,
+        exercises=exercises,
+        untagged=untagged,
+        collection_errors=baseline.collection_errors,
+        services_line=baseline.services_line,
+        exit_status=baseline.exit_status,
+        output=baseline.output,
+    )
+
+
+def _judged(test: Outcome, exercise: Exercise | None) -> Outcome:
+    """A learner's test (or a fixture check) as it ran on the correct service."""
+    exercise_id = exercise.id if exercise else None
+    name = test.nodeid.split("::", 1)[-1]
+    if _file_of(test) == PROBE_FILE:
+        nodeid = f"fixture check {name}"
+        prefix = ""
+    else:
+        nodeid = test.nodeid
+        prefix = (
+            f"{name} fails on the correct service, so it cannot tell a broken one from it; "
+            "make it pass first:\n"
+        )
+    if test.outcome == "passed":
+        return Outcome(nodeid=nodeid, exercise=exercise_id, outcome="passed")
+    if test.outcome == "skipped":
+        message = f"{name} is skipped: a skipped test catches nothing. Remove the skip."
+    else:
+        message = prefix + _their_words(test)
+    # The learner's work is not done yet: an assertion, whatever their test raised.
+    return Outcome(nodeid, exercise_id, "failed", message, "AssertionError")
+
+
+def _their_words(test: Outcome) -> str:
+    message = test.message.strip()
+    if "fixture '" in message and "' not found" in message:
+        missing = message.split("fixture '", 1)[1].split("'", 1)[0]
+        return f"The fixture `{missing}` does not exist: define it in tests/conftest.py."
+    return message or f"{test.outcome} ({test.exception})"
+
+
+def _no_tests(exercise: Exercise) -> Outcome:
+    files = ", ".join(exercise.tests)
+    return Outcome(
+        nodeid=files,
+        exercise=exercise.id,
+        outcome="failed",
+        message=f"{files} has no tests yet: write them there (exercise {exercise.id}).",
+        exception="AssertionError",
+    )
+
+
+def _verdict(verdict: Verdict) -> Outcome:
+    fault = verdict.fault
+    nodeid = f"planted fault {fault.id}"
+    if verdict.broken_run:
+        message = "The check could not run your tests against this faulty service:\n"
+        return Outcome(nodeid, fault.exercise, "error", message + verdict.broken_run, "Crash")
+    if verdict.caught:
+        return Outcome(nodeid, fault.exercise, "passed")
+    message = (
+        f"Your tests pass on a service where {fault.unnoticed}.\nTo catch it: {fault.catch_it}."
+    )
+    return Outcome(nodeid, fault.exercise, "failed", message, "AssertionError")

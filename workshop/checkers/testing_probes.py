@@ -1,0 +1,148 @@
+"""The fixture checks of chapter 06 (exercise `testing.fixtures`).
+
+`workshop check 06` copies this module beside the learner's tests (as PROBE_FILE, in
+workshop/checkers/testing.py) and runs it against the correct service: each check uses the
+learner's fixtures by their names and says, when one misbehaves, what to fix in
+tests/conftest.py. The module is not collected anywhere else.
+"""
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+pytestmark = pytest.mark.exercise("testing.fixtures")
+
+WHERE = "(tests/conftest.py, exercise testing.fixtures)"
+# The two isolation checks run in this order: the first leaves traces, the second looks.
+_first_test_prefix: list[str] = []
+
+
+async def _count_users(app, *, email: str | None = None) -> int:
+    from app.users.models import User
+
+    query = select(func.count()).select_from(User)
+    if email is not None:
+        query = query.where(User.email == email)
+    async with app.state.sessionmaker() as session:
+        return await session.scalar(query)
+
+
+async def test_the_app_fixture_runs_the_lifespan(app):
+    missing = [
+        name
+        for name in ("engine", "sessionmaker", "redis", "user_cache", "password_hasher")
+        if not hasattr(app.state, name)
+    ]
+    assert not missing, (
+        f"The `app` fixture yields an app whose lifespan never ran: app.state has no {missing}. "
+        f"Build it with create_app(settings) and yield it inside `async with "
+        f"LifespanManager(app)` {WHERE}."
+    )
+
+
+async def test_the_app_is_built_from_the_settings_fixture(
+    app, settings, database_url, redis_namespace
+):
+    assert app.state.settings is settings, (
+        f"The `app` fixture should build the app from the `settings` fixture: "
+        f"create_app(settings) {WHERE}."
+    )
+    assert settings.database_url == database_url, (
+        f"settings.database_url should be the plugin's `database_url` fixture (this session's "
+        f"own database), not {settings.database_url!r} {WHERE}."
+    )
+    prefix = settings.redis_key_prefix
+    under_the_namespace = prefix.startswith(redis_namespace) and prefix != redis_namespace
+    assert under_the_namespace, (
+        f"settings.redis_key_prefix should be a new prefix under the plugin's `redis_namespace` "
+        f'for every test, such as f"{{redis_namespace}}{{uuid4().hex[:8]}}:"; it is '
+        f"{prefix!r} {WHERE}."
+    )
+
+
+async def test_the_client_sends_requests_to_the_app(client, app):
+    assert isinstance(client, httpx.AsyncClient), (
+        f"The `client` fixture should yield an httpx.AsyncClient, not {type(client).__name__} "
+        f"{WHERE}."
+    )
+    response = await client.post(
+        "/users", json={"email": "probe@example.com", "password": "correct horse"}
+    )
+    assert response.status_code == 201, (
+        f"POST /users through the `client` fixture answered {response.status_code}: the client "
+        f"should send requests to the `app` fixture's app, with "
+        f'AsyncClient(transport=ASGITransport(app=app), base_url="http://test") {WHERE}.'
+    )
+    assert await _count_users(app, email="probe@example.com") == 1, (
+        f"A user registered through `client` is not in the database of the `app` fixture: the "
+        f"client must talk to that same app {WHERE}."
+    )
+
+
+async def test_each_test_starts_with_empty_tables(app, client, settings):
+    assert await _count_users(app) == 0, (
+        f"The users table is not empty when a test starts: the `app` fixture should empty "
+        f"every table (TRUNCATE) before yielding, so tests never see each other's rows {WHERE}."
+    )
+    response = await client.post(
+        "/users", json={"email": "first@example.com", "password": "correct horse"}
+    )
+    assert response.status_code == 201, response.text
+    _first_test_prefix.append(settings.redis_key_prefix)
+
+
+async def test_each_test_has_its_own_rows_and_redis_prefix(app, settings):
+    assert await _count_users(app) == 0, (
+        f"The previous test's user is still in the database: the `app` fixture should empty "
+        f"every table (TRUNCATE) before yielding {WHERE}."
+    )
+    assert settings.redis_key_prefix not in _first_test_prefix, (
+        f"Two tests got the same Redis prefix {settings.redis_key_prefix!r}: make a new one in "
+        f'the `settings` fixture for every test, such as f"{{redis_namespace}}'
+        f'{{uuid4().hex[:8]}}:" {WHERE}.'
+    )
+
+
+async def test_create_user_saves_a_user_who_can_log_in(create_user, client):
+    account = await create_user(email="factory@example.com", full_name="Grace Hopper")
+    other = await create_user()
+
+    assert (account.email, account.full_name) == ("factory@example.com", "Grace Hopper"), (
+        f"create_user(email=..., full_name=...) should save a user with that email and name "
+        f"and return them; it returned {account!r} {WHERE}."
+    )
+    assert other.email != account.email, (
+        f"Two calls of create_user() should make two users with different emails {WHERE}."
+    )
+    response = await client.post(
+        "/auth/token", data={"username": account.email, "password": account.password}
+    )
+    assert response.status_code == 200, (
+        f"Logging in with the email and password create_user returned answered "
+        f"{response.status_code}: the factory should save the user through "
+        f"app.users.service.create_user with app.state.password_hasher {WHERE}."
+    )
+
+
+class ProbeError(Exception):
+    """Raised by the replacement dependency: the route reached it."""
+
+
+async def test_override_dependency_replaces_a_dependency(client, override_dependency):
+    from app.dependencies import get_password_hasher
+
+    async def broken_password_hasher():
+        raise ProbeError
+
+    override_dependency(get_password_hasher, broken_password_hasher)
+    try:
+        response = await client.post(
+            "/users", json={"email": "override@example.com", "password": "correct horse"}
+        )
+    except ProbeError:
+        return  # the replacement ran, and the client re-raised what it raised
+    assert response.status_code == 500, (
+        f"override_dependency(get_password_hasher, replacement) did not replace it: POST /users "
+        f"answered {response.status_code} without calling the replacement. Put the replacement "
+        f"in app.dependency_overrides[dependency] {WHERE}."
+    )
