@@ -1,5 +1,6 @@
-"""Exercise cache.single_flight: concurrent misses for one user share one database load, and
-a load that a write overtook does not cache what it read."""
+"""Exercise cache.single_flight: concurrent misses for one user share one database load, a
+reader that goes away does not cancel it for the others, and a load that a write overtook
+does not cache what it read."""
 
 import asyncio
 from collections import Counter
@@ -78,3 +79,69 @@ async def test_a_load_overtaken_by_a_write_does_not_cache_the_old_user(
         "invalidate, forget the user's load (self._loads.pop), and let _load_and_cache write "
         f"only if its load is still the registered one {WHERE}."
     )
+
+
+async def test_a_reader_that_goes_away_does_not_cancel_the_shared_load(
+    app, client, create_user, redis_client, monkeypatch
+):
+    user_id = await create_user(full_name="Shared")
+    other = await create_user()
+    await client.get(f"/users/{other}")
+    assert await redis_client.exists(app.state.user_cache.key(other)), (
+        "A read should leave the user in Redis before this can be tested: do exercise "
+        "cache.aside first."
+    )
+    # Hold the load after it has read the row, and know when a second reader has missed.
+    has_read, go_on, second_miss = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    loads: list[object] = []
+    original_get, original_redis_get = AsyncSession.get, app.state.redis.get
+
+    async def held_get(self, *args, **kwargs):
+        loads.append(args)
+        row = await original_get(self, *args, **kwargs)
+        if not has_read.is_set():
+            has_read.set()
+            await go_on.wait()
+        return row
+
+    redis_reads = 0
+
+    async def counted_redis_get(*args, **kwargs):
+        nonlocal redis_reads
+        value = await original_redis_get(*args, **kwargs)
+        redis_reads += 1
+        if redis_reads == 2:
+            second_miss.set()
+        return value
+
+    monkeypatch.setattr(AsyncSession, "get", held_get)
+    monkeypatch.setattr(app.state.redis, "get", counted_redis_get)
+
+    first = asyncio.create_task(client.get(f"/users/{user_id}"))
+    await first_of(first, has_read)
+    second = asyncio.create_task(client.get(f"/users/{user_id}"))
+    await first_of(second, second_miss)
+    first.cancel()  # the first client goes away while the load is in flight
+    await asyncio.gather(first, return_exceptions=True)
+    go_on.set()
+    (answer,) = await asyncio.gather(second, return_exceptions=True)
+
+    assert not isinstance(answer, BaseException), (
+        f"The first reader went away and the second, waiting on the same load, got "
+        f"{type(answer).__name__} instead of the user: cancelling one waiter cancelled the "
+        f"shared load. Await it through asyncio.shield(load) {WHERE}."
+    )
+    assert answer.status_code == 200, f"The second reader got {answer.status_code}."
+    assert answer.json()["full_name"] == "Shared"
+    assert len(loads) == 1, (
+        f"The two concurrent reads loaded the user {len(loads)} times: the second should have "
+        f"joined the first one's load {WHERE}."
+    )
+
+
+async def first_of(task: asyncio.Task, event: asyncio.Event) -> None:
+    """Waits until the event is set, or the task is done (then the event never will be)."""
+    waiting = asyncio.create_task(event.wait())
+    await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    assert event.is_set(), "The read finished before it reached the point this test waits for."
