@@ -77,7 +77,10 @@ async def test_latency_is_counted_by_route_template_not_by_raw_path(client, crea
 
     for _ in range(2):
         response = await client.get(f"/users/{user.id}", headers=headers)
-        assert response.status_code == 200, response.text
+        assert response.status_code == 200, (
+            f"GET /users/<id> should answer 200 whatever the middleware measures; it answered "
+            f"{response.status_code}: {response.text[:200]} {WHERE}"
+        )
     after = await scrape(client)
 
     counted = request_count(after, method="GET", route="/users/{user_id}") - request_count(
@@ -105,7 +108,10 @@ async def test_requests_that_match_no_route_share_one_unmatched_label(client):
 
     for path in paths:
         response = await client.get(path)
-        assert response.status_code == 404
+        assert response.status_code == 404, (
+            f"GET {path} should answer 404; it answered {response.status_code}. When no route "
+            f'matched, the scope has no "route": route_template must not fail then {WHERE}.'
+        )
     after = await scrape(client)
 
     counted = request_count(after, method="GET", route="unmatched") - request_count(

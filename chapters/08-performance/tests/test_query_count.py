@@ -38,7 +38,10 @@ async def test_a_page_of_users_costs_two_queries_on_a_cold_cache(
     response = await client.get("/users", params={"limit": PAGE}, headers=headers)
     statements = list(query_counter.statements)
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 200, (
+        f"GET /users should still answer 200 with a page; it answered {response.status_code}: "
+        f"{response.text[:200]} {WHERE}"
+    )
     shown = "\n  ".join(" ".join(statement.split())[:100] for statement in statements[:4])
     assert len(statements) <= MAX_STATEMENTS, (
         f"GET /users?limit={PAGE} on a cold cache sent {len(statements)} SQL statements; a page "
@@ -66,7 +69,10 @@ async def test_the_next_page_is_as_cheap_and_as_right(
 
     response = await client.get("/users", params={"limit": PAGE, "offset": PAGE}, headers=headers)
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 200, (
+        f"GET /users should still answer 200 with a page; it answered {response.status_code}: "
+        f"{response.text[:200]} {WHERE}"
+    )
     assert query_counter.count <= MAX_STATEMENTS, (
         f"GET /users?limit={PAGE}&offset={PAGE} sent {query_counter.count} SQL statements; "
         f"a page should cost at most {MAX_STATEMENTS}, whatever its offset {WHERE}."
