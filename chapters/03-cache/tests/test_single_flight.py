@@ -1,13 +1,15 @@
 """Exercise cache.single_flight: concurrent misses for one user share one database load, a
-reader that goes away does not cancel it for the others, and a load that a write overtook
-does not cache what it read."""
+reader that goes away does not cancel it for the others, a finished load is forgotten, and a
+load that a write overtook does not cache what it read."""
 
 import asyncio
 from collections import Counter
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
 pytestmark = pytest.mark.exercise("cache.single_flight")
 
@@ -136,6 +138,34 @@ async def test_a_reader_that_goes_away_does_not_cancel_the_shared_load(
     assert len(loads) == 1, (
         f"The two concurrent reads loaded the user {len(loads)} times: the second should have "
         f"joined the first one's load {WHERE}."
+    )
+
+
+async def test_a_finished_load_is_not_reused_by_the_next_miss(
+    app, client, create_user, redis_client, settings
+):
+    user_id = await create_user(full_name="First")
+    await client.get(f"/users/{user_id}")
+    key = app.state.user_cache.key(user_id)
+    assert await redis_client.exists(key), (
+        "A read should leave the user in Redis before this can be tested: do exercise "
+        "cache.aside first."
+    )
+    # The row changes behind the service's back (a script, a migration), then the entry expires.
+    engine = create_async_engine(settings.database_url, poolclass=NullPool)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE users SET full_name = 'Second' WHERE id = :id"), {"id": user_id}
+        )
+    await engine.dispose()
+    await redis_client.delete(key)
+
+    after = await client.get(f"/users/{user_id}")
+
+    assert after.json()["full_name"] == "Second", (
+        "After the entry expired, the next miss answered the user as an old, finished load "
+        "had read it: forget a load when it is done (load.add_done_callback) so the next miss "
+        f"starts a new one {WHERE}."
     )
 
 
