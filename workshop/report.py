@@ -57,10 +57,14 @@ def _render_exercise(chapter: Chapter, position: int, result: ExerciseResult, wi
     out(f"{line}  ({passed}/{len(result.tests)} tests)", style=colour(result.status))
     if result.status != "failing":
         return
-    first = result.failures[0]
+    first, *others = result.failures
     for text in failure_summary(first.message):
         out(f"      {text}")
     out(f"      ({first.nodeid})", style="dim")
+    if chapter.kind == "write-tests":
+        # Write-tests: every failure is a test to fix or a fault no test caught; list them all.
+        for other in others:
+            out(f"      - {failure_summary(other.message)[0]}")
     out(f"      Stuck? {command(f'uv run workshop hint {chapter.number} {exercise.name}')}")
 
 

@@ -158,12 +158,19 @@ def _result(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> C
     exercises = []
     for exercise in chapter.exercises:
         own_tests = by_exercise.get(exercise.id, [])
-        outcomes = [_judged(test, exercise) for test in own_tests]
-        if exercise.id != FIXTURES_EXERCISE and not own_tests:
+        unwritten = [test for test in own_tests if _is_todo(test)]
+        outcomes = [_judged(test, exercise) for test in own_tests if test not in unwritten]
+        if unwritten:
+            outcomes.append(_not_written(exercise, unwritten))
+        elif exercise.id != FIXTURES_EXERCISE and not own_tests:
             outcomes.append(_no_tests(exercise))
-        outcomes += [_verdict(v) for v in verdicts if v.fault.exercise == exercise.id]
-        # Tests that fail on the correct service first: they must be fixed before anything.
+        # Tests that fail on the correct service come first: they must be fixed before any
+        # fault can be caught. Then the faults nobody noticed.
         outcomes.sort(key=lambda outcome: outcome.outcome == "passed")
+        outcomes += sorted(
+            (_verdict(v) for v in verdicts if v.fault.exercise == exercise.id),
+            key=lambda outcome: outcome.outcome == "passed",
+        )
         exercises.append(ExerciseResult(exercise, outcomes))
     untagged = [_judged(test, None) for test in by_exercise.get(None, [])]
     return CheckResult(
@@ -177,23 +184,26 @@ def _result(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> C
     )
 
 
+def _name(test: Outcome) -> str:
+    return test.nodeid.split("::", 1)[-1]
+
+
 def _judged(test: Outcome, exercise: Exercise | None) -> Outcome:
     """A learner's test (or a fixture check) as it ran on the correct service."""
     exercise_id = exercise.id if exercise else None
-    name = test.nodeid.split("::", 1)[-1]
     if _file_of(test) == PROBE_FILE:
-        nodeid = f"fixture check {name}"
+        nodeid = f"fixture check {_name(test)}"
         prefix = ""
     else:
         nodeid = test.nodeid
         prefix = (
-            f"{name} fails on the correct service, so it cannot tell a broken one from it; "
-            "make it pass first:\n"
+            f"{_name(test)} fails on the correct service, so it cannot tell a broken one from "
+            "it; make it pass first:\n"
         )
     if test.outcome == "passed":
         return Outcome(nodeid=nodeid, exercise=exercise_id, outcome="passed")
     if test.outcome == "skipped":
-        message = f"{name} is skipped: a skipped test catches nothing. Remove the skip."
+        message = f"{_name(test)} is skipped: a skipped test catches nothing. Remove the skip."
     else:
         message = prefix + _their_words(test)
     # The learner's work is not done yet: an assertion, whatever their test raised.
@@ -201,11 +211,36 @@ def _judged(test: Outcome, exercise: Exercise | None) -> Outcome:
 
 
 def _their_words(test: Outcome) -> str:
-    message = test.message.strip()
+    message = test.message.strip().removeprefix("Failed: ")  # what pytest.fail() said
     if "fixture '" in message and "' not found" in message:
         missing = message.split("fixture '", 1)[1].split("'", 1)[0]
         return f"The fixture `{missing}` does not exist: define it in tests/conftest.py."
     return message or f"{test.outcome} ({test.exception})"
+
+
+def _is_todo(test: Outcome) -> bool:
+    """Still the starter's `pytest.fail("TODO(...)")`, in the test or in a fixture it uses."""
+    return test.outcome in FAILED and _their_words(test).startswith("TODO(")
+
+
+def _not_written(exercise: Exercise, tests: list[Outcome]) -> Outcome:
+    first_todo = _their_words(tests[0])
+    if exercise.id == FIXTURES_EXERCISE:
+        message = (
+            f"The fixtures are not finished, so {len(tests)} fixture checks cannot run yet. "
+            f"{first_todo}"
+        )
+        nodeid = "tests/conftest.py"
+    else:
+        nodeid = _file_of(tests[0])
+        which = (
+            f"{_name(tests[0])} is" if len(tests) == 1 else f"{len(tests)} tests of {nodeid} are"
+        )
+        message = (
+            f'{which} not written yet: replace each `pytest.fail("TODO...")` with the test '
+            f"its docstring describes, starting with {_name(tests[0])}."
+        )
+    return Outcome(nodeid, exercise.id, "failed", message, "AssertionError")
 
 
 def _no_tests(exercise: Exercise) -> Outcome:
@@ -227,7 +262,5 @@ def _verdict(verdict: Verdict) -> Outcome:
         return Outcome(nodeid, fault.exercise, "error", message + verdict.broken_run, "Crash")
     if verdict.caught:
         return Outcome(nodeid, fault.exercise, "passed")
-    message = (
-        f"Your tests pass on a service where {fault.unnoticed}.\nTo catch it: {fault.catch_it}."
-    )
+    message = f"Unnoticed: {fault.unnoticed}.\nTo catch it: {fault.catch_it}."
     return Outcome(nodeid, fault.exercise, "failed", message, "AssertionError")

@@ -25,16 +25,11 @@ from app.main import create_app
 from app.users import service
 from app.users.schemas import UserCreate
 
-PASSWORD = "correct horse battery staple"
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
-# argon2 at its cheapest: its real cost is for attackers, not for a suite that hashes hundreds.
-FAST_PASSWORD_HASHING = {
-    "password_hash_time_cost": 1,
-    "password_hash_memory_cost_kib": 1024,
-    "password_hash_parallelism": 1,
-}
+DEFAULT_PASSWORD = "correct horse battery staple"
 
 
+# --8<-- [start:isolation]
 @pytest.fixture
 def settings(database_url: str, redis_url: str, redis_namespace: str) -> Settings:
     """The service's settings for one test: the session's database, a Redis prefix of its own."""
@@ -49,7 +44,10 @@ def settings(database_url: str, redis_url: str, redis_namespace: str) -> Setting
         allowed_hosts=["test"],
         # A busy machine can stall Redis past the production timeout of half a second.
         redis_socket_timeout_seconds=5.0,
-        **FAST_PASSWORD_HASHING,
+        # argon2 at its cheapest: its real cost is for attackers, not for a test suite.
+        password_hash_time_cost=1,
+        password_hash_memory_cost_kib=1024,
+        password_hash_parallelism=1,
     )
 
 
@@ -87,6 +85,10 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
         yield http
 
 
+# --8<-- [end:isolation]
+
+
+# --8<-- [start:override]
 Override = Callable[[Callable[..., Any], Callable[..., Any]], None]
 
 
@@ -102,8 +104,12 @@ def override_dependency(app: FastAPI) -> Iterator[Override]:
     app.dependency_overrides.clear()
 
 
+# --8<-- [end:override]
+
+
+# --8<-- [start:factory]
 @dataclass(frozen=True)
-class Account:
+class TestUser:
     """A user the factory saved, with the password it was given (the database keeps a hash)."""
 
     id: UUID
@@ -112,7 +118,7 @@ class Account:
     full_name: str | None
 
 
-CreateUser = Callable[..., Awaitable[Account]]
+CreateUser = Callable[..., Awaitable[TestUser]]
 
 
 @pytest.fixture
@@ -124,17 +130,23 @@ def create_user(app: FastAPI) -> CreateUser:
     """
 
     async def factory(
-        *, email: str | None = None, password: str = PASSWORD, full_name: str | None = "Ada"
-    ) -> Account:
+        *,
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        full_name: str | None = "Ada Lovelace",
+    ) -> TestUser:
         email = email or f"user-{uuid4().hex[:12]}@example.com"
         data = UserCreate(email=email, password=password, full_name=full_name)
         async with app.state.sessionmaker() as session:
             user = await service.create_user(
                 session, data=data, password_hasher=app.state.password_hasher
             )
-        return Account(id=user.id, email=email, password=password, full_name=full_name)
+        return TestUser(id=user.id, email=email, password=password, full_name=full_name)
 
     return factory
+
+
+# --8<-- [end:factory]
 
 
 @dataclass(frozen=True)
@@ -147,18 +159,18 @@ class Tokens:
         return {"Authorization": f"Bearer {self.access_token}"}
 
 
-Login = Callable[[Account], Awaitable[Tokens]]
+Login = Callable[[TestUser], Awaitable[Tokens]]
 
 
 @pytest.fixture
 def login(client: AsyncClient) -> Login:
-    """Factory: `tokens = await login(account)` logs in through POST /auth/token."""
+    """Factory: `tokens = await login(user)` logs in through POST /auth/token."""
 
-    async def log_in(account: Account) -> Tokens:
+    async def log_in(user: TestUser) -> Tokens:
         response = await client.post(
-            "/auth/token", data={"username": account.email, "password": account.password}
+            "/auth/token", data={"username": user.email, "password": user.password}
         )
-        assert response.status_code == 200, f"logging in {account.email} failed: {response.text}"
+        assert response.status_code == 200, f"Logging in failed: {response.text}"
         body = response.json()
         return Tokens(access_token=body["access_token"], refresh_token=body["refresh_token"])
 

@@ -7,6 +7,8 @@ pytestmark = pytest.mark.exercise("testing.auth")
 
 
 async def test_a_logged_out_access_token_stops_working(client, create_user, login):
+    """Log in, log out (POST /auth/logout with the refresh token, 204), then GET /users/me
+    with the same access token: 401."""
     tokens = await login(await create_user())
 
     logout = await client.post(
@@ -19,6 +21,7 @@ async def test_a_logged_out_access_token_stops_working(client, create_user, logi
 
 
 async def test_a_refresh_token_works_once(client, create_user, login):
+    """POST /auth/refresh twice with one refresh token: 200, then 401."""
     tokens = await login(await create_user())
     body = {"refresh_token": tokens.refresh_token}
 
@@ -30,6 +33,7 @@ async def test_a_refresh_token_works_once(client, create_user, login):
 
 
 async def test_a_refresh_token_is_not_an_access_token(client, create_user, login):
+    """GET /users/me with the refresh token as the bearer token: 401."""
     tokens = await login(await create_user())
 
     response = await client.get(
@@ -40,6 +44,8 @@ async def test_a_refresh_token_is_not_an_access_token(client, create_user, login
 
 
 async def test_a_token_signed_with_another_key_is_refused(client, create_user, login):
+    """Take a real access token's claims (jose.jwt.get_unverified_claims), sign them with
+    another key (jose.jwt.encode, HS256): GET /users/me with that forgery answers 401."""
     tokens = await login(await create_user())
     claims = jwt.get_unverified_claims(tokens.access_token)
     forged = jwt.encode(claims, "not-the-service-secret", algorithm="HS256")
@@ -50,6 +56,7 @@ async def test_a_token_signed_with_another_key_is_refused(client, create_user, l
 
 
 async def test_users_cannot_change_or_delete_other_users(client, create_user, login):
+    """Mallory PATCHes and DELETEs Ada's account: 403 both times."""
     ada, mallory = await create_user(), await create_user()
     tokens = await login(mallory)
 

@@ -8,9 +8,10 @@ pytestmark = pytest.mark.exercise("testing.cache")
 
 
 async def test_a_read_after_an_update_shows_the_new_values(client, create_user, login):
-    account = await create_user(full_name="Ada")
-    tokens = await login(account)
-    url = f"/users/{account.id}"
+    """Read a user (the cache is warm now), PATCH its full name, read it again: the new name."""
+    user = await create_user(full_name="Ada")
+    tokens = await login(user)
+    url = f"/users/{user.id}"
     await client.get(url, headers=tokens.headers)  # the cache is warm now
 
     await client.patch(url, json={"full_name": "Countess"}, headers=tokens.headers)
@@ -20,6 +21,7 @@ async def test_a_read_after_an_update_shows_the_new_values(client, create_user, 
 
 
 async def test_a_deleted_user_cannot_be_read_any_more(client, create_user, login):
+    """Bob reads Ada (cached), Ada deletes her account, Bob reads Ada again: 404."""
     ada, bob = await create_user(), await create_user()
     ada_tokens, bob_tokens = await login(ada), await login(bob)
     await client.get(f"/users/{ada.id}", headers=bob_tokens.headers)  # cached
@@ -31,12 +33,13 @@ async def test_a_deleted_user_cannot_be_read_any_more(client, create_user, login
 
 
 async def test_a_warm_read_sends_no_sql(client, create_user, login, query_counter):
-    account = await create_user()
-    tokens = await login(account)
-    await client.get(f"/users/{account.id}", headers=tokens.headers)
+    """Read a user twice: the second read sends no SQL statement at all (query_counter)."""
+    user = await create_user()
+    tokens = await login(user)
+    await client.get(f"/users/{user.id}", headers=tokens.headers)
     query_counter.reset()
 
-    response = await client.get(f"/users/{account.id}", headers=tokens.headers)
+    response = await client.get(f"/users/{user.id}", headers=tokens.headers)
 
     assert response.status_code == 200
     assert query_counter.statements == [], "a cached user should be served from Redis"
@@ -45,26 +48,30 @@ async def test_a_warm_read_sends_no_sql(client, create_user, login, query_counte
 async def test_cached_users_live_under_the_configured_prefix(
     app, client, create_user, login, settings
 ):
-    account = await create_user()
-    tokens = await login(account)
+    """After a read, the user is in Redis at f"{settings.redis_key_prefix}user:{user_id}"."""
+    user = await create_user()
+    tokens = await login(user)
 
-    await client.get(f"/users/{account.id}", headers=tokens.headers)
+    await client.get(f"/users/{user.id}", headers=tokens.headers)
 
-    key = f"{settings.redis_key_prefix}user:{account.id}"
+    key = f"{settings.redis_key_prefix}user:{user.id}"
     assert await app.state.redis.exists(key), f"no cached user at {key}"
 
 
 async def test_cached_users_expire(app, client, create_user, login, settings):
-    account = await create_user()
-    tokens = await login(account)
+    """After a read, the user's key has a TTL: more than 0 (-1 means never), and at most
+    user_cache_ttl_seconds + user_cache_ttl_jitter_seconds."""
+    user = await create_user()
+    tokens = await login(user)
 
-    await client.get(f"/users/{account.id}", headers=tokens.headers)
+    await client.get(f"/users/{user.id}", headers=tokens.headers)
 
-    ttl = await app.state.redis.ttl(f"{settings.redis_key_prefix}user:{account.id}")
+    ttl = await app.state.redis.ttl(f"{settings.redis_key_prefix}user:{user.id}")
     longest = settings.user_cache_ttl_seconds + settings.user_cache_ttl_jitter_seconds
     assert 0 < ttl <= longest, f"the entry's TTL is {ttl} (-1: it never expires)"
 
 
+# --8<-- [start:racing_read]
 class ReadsAfterInvalidating:
     """The app's cache, plus a read right after every invalidation: the worst moment a
     concurrent request could choose, chosen on purpose."""
@@ -83,13 +90,22 @@ class ReadsAfterInvalidating:
 async def test_a_read_racing_an_update_cannot_cache_the_old_values(
     app, client, create_user, login, override_dependency
 ):
+    """An update must drop the cached copy after its commit, not before: a read in between
+    would cache the old row again.
+
+    That moment is too short to hit by luck, so choose it: override get_user_cache with a
+    wrapper of app.state.user_cache whose invalidate() invalidates, then reads the user at
+    once. PATCH the full name, read the user: the new name."""
     racing_cache = ReadsAfterInvalidating(app.state.user_cache)
     override_dependency(get_user_cache, lambda: racing_cache)
-    account = await create_user(full_name="Ada")
-    tokens = await login(account)
-    url = f"/users/{account.id}"
+    user = await create_user(full_name="Ada")
+    tokens = await login(user)
+    url = f"/users/{user.id}"
 
     await client.patch(url, json={"full_name": "Countess"}, headers=tokens.headers)
     response = await client.get(url, headers=tokens.headers)
 
     assert response.json()["full_name"] == "Countess", "a read before the commit cached old data"
+
+
+# --8<-- [end:racing_read]

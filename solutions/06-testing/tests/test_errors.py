@@ -26,6 +26,10 @@ async def crashing_client(app, override_dependency):
 
 
 async def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(crashing_client):
+    """Make registration crash: override get_password_hasher with a function that raises
+    RuntimeError("... hunter2 ..."). Send POST /users through a client whose transport is
+    ASGITransport(app=app, raise_app_exceptions=False), so you receive the 500 instead of the
+    exception. It is problem details, and neither "hunter2" nor "RuntimeError" is in it."""
     response = await crashing_client.post(
         "/users", json={"email": "ada@example.com", "password": "correct horse"}
     )
@@ -37,6 +41,8 @@ async def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(crashing_
 
 
 async def test_a_500_carries_the_request_id(crashing_client):
+    """The same crash, sent with the header X-Request-ID: trace-me-42: the 500's body has
+    request_id "trace-me-42", and so has its X-Request-ID header."""
     response = await crashing_client.post(
         "/users",
         json={"email": "ada@example.com", "password": "correct horse"},
@@ -49,6 +55,8 @@ async def test_a_500_carries_the_request_id(crashing_client):
 
 
 async def test_a_validation_error_is_a_problem_naming_the_field(client):
+    """Register with the email "not-an-email": 422, problem details, and its `errors` name the
+    field "body.email"."""
     response = await client.post(
         "/users", json={"email": "not-an-email", "password": "long enough"}
     )
@@ -59,6 +67,8 @@ async def test_a_validation_error_is_a_problem_naming_the_field(client):
 
 
 async def test_a_validation_error_never_echoes_the_password(client):
+    """Register with a password too short to accept, such as "hunter2": 422, and the
+    password is nowhere in the answer."""
     too_short = "hunter2"
 
     response = await client.post("/users", json={"email": "ada@example.com", "password": too_short})

@@ -6,6 +6,8 @@ pytestmark = pytest.mark.exercise("testing.users")
 
 
 async def test_registering_answers_201_with_the_user_and_no_password(client):
+    """POST /users/ answers 201 with the user (its email, no password of any kind) and a
+    Location header naming the new user."""
     response = await client.post(
         "/users/", json={"email": "ada@example.com", "password": "correct horse"}
     )
@@ -19,34 +21,38 @@ async def test_registering_answers_201_with_the_user_and_no_password(client):
 
 
 async def test_an_email_taken_in_another_letter_case_is_a_409(client, create_user):
+    """A user exists with ada@example.com: registering ADA@Example.com answers 409."""
     await create_user(email="ada@example.com")
 
     response = await client.post(
         "/users", json={"email": "ADA@Example.com", "password": "correct horse"}
     )
 
-    assert response.status_code == 409, "one address in two letter cases is one account"
+    assert response.status_code == 409, "an address in other letter cases is the same address"
 
 
 async def test_pages_start_at_the_oldest_user_and_count_every_user(client, create_user, login):
-    accounts = [await create_user() for _ in range(5)]
-    tokens = await login(accounts[0])
+    """Five users, made one after another: GET /users with limit=2 and offset=0 lists the two
+    oldest, in order; offset=4 lists the fifth alone; `total` is 5 whatever the page."""
+    users = [await create_user() for _ in range(5)]
+    tokens = await login(users[0])
 
     first = await client.get("/users", params={"limit": 2, "offset": 0}, headers=tokens.headers)
     last = await client.get("/users", params={"limit": 2, "offset": 4}, headers=tokens.headers)
 
     assert first.status_code == 200, first.text
-    assert [user["id"] for user in first.json()["items"]] == [str(a.id) for a in accounts[:2]]
-    assert [user["id"] for user in last.json()["items"]] == [str(accounts[4].id)]
+    assert [item["id"] for item in first.json()["items"]] == [str(user.id) for user in users[:2]]
+    assert [item["id"] for item in last.json()["items"]] == [str(users[4].id)]
     assert first.json()["total"] == 5, "total counts every user, not the ones on the page"
 
 
 async def test_patch_changes_only_the_fields_sent(client, create_user, login):
-    account = await create_user(full_name="Ada Lovelace")
-    tokens = await login(account)
+    """A user with a full name PATCHes only its email: the email changes, the name stays."""
+    user = await create_user(full_name="Ada Lovelace")
+    tokens = await login(user)
 
     response = await client.patch(
-        f"/users/{account.id}", json={"email": "countess@example.com"}, headers=tokens.headers
+        f"/users/{user.id}", json={"email": "countess@example.com"}, headers=tokens.headers
     )
 
     assert response.status_code == 200, response.text
@@ -55,10 +61,11 @@ async def test_patch_changes_only_the_fields_sent(client, create_user, login):
 
 
 async def test_delete_answers_204_with_no_body(client, create_user, login):
-    account = await create_user()
-    tokens = await login(account)
+    """A user deletes its own account: 204 No Content, and the body is empty."""
+    user = await create_user()
+    tokens = await login(user)
 
-    response = await client.delete(f"/users/{account.id}", headers=tokens.headers)
+    response = await client.delete(f"/users/{user.id}", headers=tokens.headers)
 
     assert response.status_code == 204, response.text
     assert response.content == b""

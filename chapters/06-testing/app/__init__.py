@@ -1,0 +1,1 @@
+"""The user service: a FastAPI application built by `app.main.create_app`."""

@@ -1,0 +1,22 @@
+"""What the auth routes accept and return."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(max_length=4096)
+
+
+class LogoutRequest(RefreshRequest):
+    """The refresh token of this login: it is revoked along with the access token."""

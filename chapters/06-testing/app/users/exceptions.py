@@ -1,0 +1,20 @@
+"""What can go wrong with users, in the domain's words."""
+
+from uuid import UUID
+
+from app.exceptions import Conflict, NotFound
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+    def __init__(self, user_id: UUID) -> None:
+        super().__init__(f"There is no user with id {user_id}.")
+
+
+class UserAlreadyExists(Conflict):
+    code = "user_already_exists"
+
+    def __init__(self) -> None:
+        # The address is not repeated: the caller knows it, a log reader does not need it.
+        super().__init__("A user with this email address already exists.")
