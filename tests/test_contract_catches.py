@@ -92,3 +92,17 @@ def test_a_missing_chapter_directory_fails_rather_than_skips(workshop_root, miss
 
     assert not verification.ok
     assert f"{missing}/{SLUG}/ does not exist yet" in messages(verification, "manifest")
+
+
+def test_a_previous_solutions_tests_are_not_carried_into_the_next_starter(workshop_root):
+    # A write-tests chapter (06) keeps its tests in its solution; chapter 07 starts without them.
+    manifest = load_manifest(workshop_root)
+    following = manifest.chapters[1]
+    before = contract.check_drift(manifest, following)
+    written = workshop_root / "solutions" / SLUG / "tests" / "test_written_by_the_learner.py"
+    written.parent.mkdir()
+    written.write_text("def test_it():\n    assert True\n")
+
+    after = contract.check_drift(manifest, following)
+
+    assert after == before, [finding.message for finding in after]

@@ -193,7 +193,8 @@ def check_drift(manifest: Manifest, chapter: Chapter) -> list[Finding]:
     root = manifest.root
     previous = manifest.previous(chapter)
     base_name = f"{previous.solution_directory}" if previous else "an empty tree (first chapter)"
-    base = code_files(root / previous.solution_directory) if previous else {}
+    # A write-tests chapter's solution holds its tests/; the next starter does not carry them.
+    base = code_files(root / previous.solution_directory, workspace=True) if previous else {}
     starter = code_files(root / chapter.directory, workspace=True)
     solution = code_files(root / chapter.solution_directory)
     exercise_files = {path for exercise in chapter.exercises for path in exercise.files}
