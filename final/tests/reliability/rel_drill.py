@@ -208,6 +208,7 @@ def kill_one_server(server: Server, number: int, timing: DrillTiming) -> Fault:
 
 def run_drill(stack: Stack, work_dir: Path, timing: DrillTiming) -> DrillReport:
     settings = stack.settings("drill")
+    work_dir.mkdir(parents=True, exist_ok=True)
     app_name = settings["APP_NAME"]
     servers = [stack.server(name, settings, work_dir) for name in ("A", "B")]
     spec_path, result_path = work_dir / "load-spec.json", work_dir / "load.json"

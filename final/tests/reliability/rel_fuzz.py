@@ -57,6 +57,7 @@ def run_schemathesis(
     phases: str = "examples,coverage,fuzzing,stateful",
 ) -> FuzzResult:
     """Start a server, fuzz it, and return what Schemathesis found."""
+    work_dir.mkdir(parents=True, exist_ok=True)
     server = stack.server("fuzz", stack.settings("fuzz"), work_dir).start()
     report_path = work_dir / "schemathesis.json"
     answers_path = work_dir / "schemathesis-answers.json"
@@ -94,7 +95,8 @@ def run_schemathesis(
     report = json.loads(report_path.read_text()) if report_path.is_file() else {}
     answers = json.loads(answers_path.read_text()) if answers_path.is_file() else {}
     return FuzzResult(
-        command=" ".join(["schemathesis", *command[3:]]),
+        # As a reader would type it: the server's address and the report's path left out.
+        command=" ".join(["schemathesis run URL/openapi.json", *command[5:-4]]),
         exit_code=completed.returncode,
         seconds=time.monotonic() - started,
         seed=report.get("seed"),

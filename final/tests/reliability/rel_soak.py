@@ -113,6 +113,7 @@ def prepare_seed(database_url: str, server_url: str, work_dir: Path, timing: Soa
 
 def run_soak(stack: Stack, work_dir: Path, timing: SoakTiming) -> SoakReport:
     """A database of the soak's own (its seeded accounts have fixed emails), the suite's Redis."""
+    work_dir.mkdir(parents=True, exist_ok=True)
     with migrated_database(stack.postgres_url) as database_url:
         return _soak(stack, database_url, work_dir, timing)
 

@@ -229,7 +229,7 @@ async def test_an_id_in_the_body_does_not_redirect_a_change(client, create_user,
         {"id": "00000000-0000-0000-0000-000000000001"},
         {"created_at": "2000-01-01T00:00:00Z"},
     ],
-    ids=lambda extra: next(iter(extra)),
+    ids=["role", "ROLE", "is_admin", "hashed_password", "id", "created_at"],
 )
 async def test_mass_assignment_is_refused(client, create_user, login, extra):
     """Attack: mass assignment, sending fields the client must not set (the role, the

@@ -54,7 +54,9 @@ WRITE_ROUTES = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "content_type"), WRITE_ROUTES)
+@pytest.mark.parametrize(
+    ("method", "path", "content_type"), WRITE_ROUTES, ids=[f"{m} {p}" for m, p, _ in WRITE_ROUTES]
+)
 async def test_an_oversized_body_is_refused_on_every_write_route(
     client, create_user, login, method, path, content_type
 ):
@@ -75,20 +77,20 @@ async def test_an_oversized_body_is_refused_on_every_write_route(
     assert assert_problem(streamed, 413)["code"] == "content_too_large"
 
 
-@pytest.mark.parametrize(
-    ("name", "body"),
-    [
-        ("nested 30,000 deep", b"[" * 30_000),
-        ("a 5,000-digit number", b'{"email": ' + b"9" * 5_000 + b', "password": "x"}'),
-        ("NaN", b'{"email": NaN, "password": "password123"}'),
-        ("1e999999", b'{"email": "a@example.com", "password": 1e999999}'),
-        ("not UTF-8", '{"email": "é@example.com"}'.encode("latin-1")),
-        ("truncated", b'{"email": "a@example.com", "pass'),
-        ("empty", b""),
-        ("a bare string", b'"hello"'),
-    ],
-)
-async def test_malformed_json_is_a_4xx_problem(client, name, body):
+MALFORMED_JSON = {
+    "nested 30,000 deep": b"[" * 30_000,
+    "a 5,000-digit number": b'{"email": ' + b"9" * 5_000 + b', "password": "x"}',
+    "NaN": b'{"email": NaN, "password": "password123"}',
+    "1e999999": b'{"email": "a@example.com", "password": 1e999999}',
+    "not UTF-8": '{"email": "é@example.com"}'.encode("latin-1"),
+    "truncated": b'{"email": "a@example.com", "pass',
+    "empty": b"",
+    "a bare string": b'"hello"',
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_JSON.values(), ids=MALFORMED_JSON.keys())
+async def test_malformed_json_is_a_4xx_problem(client, body):
     """Attack: JSON built to break the parser or the validation (deep nesting, numbers too
     big to convert, NaN, broken encodings). A 4xx problem, never a 500."""
     response = await client.post(

@@ -1,0 +1,151 @@
+"""The long form's command and the page it writes. The run itself is too long for pytest
+(its short forms are the other tests here): these check that the command starts and that
+final/RELIABILITY.md says what the figures say, failures included."""
+
+import subprocess
+import sys
+from dataclasses import asdict
+
+import pytest
+from rel_attacks import AttackOutcome
+from rel_audit import Audit
+from rel_checks import Idle
+from rel_drill import DrillReport, FaultOutcome, report_dict
+from rel_fuzz import FuzzResult
+from rel_main import problems_of
+from rel_report import render
+from rel_soak import SoakReport
+from rel_stack import REPO_ROOT
+
+IDLE = Idle(pool_in_use=0, postgres={"idle": 9}, redis_clients=12, redis_limit=128)
+
+
+def _results(*, rows_lost: list[str], attack_outcome: str = "passed") -> dict:
+    fault = FaultOutcome(
+        name="Redis stopped and started",
+        injected="Redis down 20.1 s, back empty",
+        seconds=20.1,
+        during={"ok": 900, "503 auth_unavailable": 1234},
+        after={"ok": 700},
+    )
+    drill = DrillReport(
+        clients=12,
+        seconds=80.0,
+        requests=5678,
+        baseline={"ok": 300},
+        faults=[fault],
+        audit=Audit(registrations_acknowledged=432, rows=432, rows_lost=rows_lost),
+        idle=IDLE,
+        problems=[],
+    )
+    fuzz = FuzzResult(
+        command="schemathesis run URL/openapi.json --checks all",
+        exit_code=0,
+        seconds=300.0,
+        seed=42,
+        operations=13,
+        test_cases=4321,
+        requests_answered=5000,
+        failures=[],
+        errors=[],
+        answers={"POST /users": [201, 409, 422]},
+        output_tail="",
+    )
+    soak = SoakReport(
+        seconds=300,
+        users=20,
+        requests=98765,
+        failures=0,
+        failure_details=[],
+        requests_per_second=329.2,
+        p95_ms=41.0,
+        rss_after_warmup_mib=221.0,
+        rss_end_mib=223.5,
+        growth_mib=2.5,
+        growth_last_half_mib=0.4,
+        memory_samples_mib=[215.0, 221.0, 223.5],
+        idle=IDLE,
+    )
+    attack = AttackOutcome(
+        "tokens", "test_alg_none_is_refused[none]", "Attack: alg none.", attack_outcome
+    )
+    results = {
+        "command": "uv run python -m reliability",
+        "started": "2026-11-25 20:00 UTC",
+        "minutes": 15.2,
+        "services": "PostgreSQL on the local port",
+        "fuzz": asdict(fuzz),
+        "attacks": {"outcomes": [asdict(attack)], "seconds": 20.0},
+        "faults": report_dict(drill),
+        "soak": asdict(soak),
+        "machine": {
+            "cores": 2,
+            "memory_gib": 23.5,
+            "python": "3.11.7",
+            "summary": {
+                "load_min": 1.5,
+                "load_mean": 3.0,
+                "load_max": 6.0,
+                "busy_mean": 80.0,
+                "suite_mean": 40.0,
+                "others_mean": 40.0,
+            },
+        },
+    }
+    if rows_lost:
+        results["faults"]["problems"] = [f"{len(rows_lost)} rows lost: {rows_lost}"]
+    results["problems"] = problems_of(results)
+    return results
+
+
+def test_the_page_says_what_the_figures_say():
+    """The summary carries each figure of the run, and a clean run's verdict says so."""
+    page = render(_results(rows_lost=[]))
+
+    assert "**Verdict: every check passed**" in page
+    assert "| 4321 test cases, 5000 requests | 0 failures |" in page
+    assert "| Attacks | 1 cases of 1 attacks | 1 refused as required |" in page
+    assert "| Requests under fault | 2134 requests | 0 errors (not designed) |" in page
+    assert "| Rows lost | 432 registrations acknowledged | 0 lost" in page
+    assert "98765 requests in 300 s" in page
+    assert "+2.5 MiB to the end, +0.4 MiB over the last half" in page
+    assert "load average went from 1.5 to 6.0" in page
+
+
+@pytest.mark.parametrize("broken", ["rows", "attack"])
+def test_a_failed_check_makes_the_verdict_and_the_exit_status(broken):
+    """A lost row or an attack that got through is a problem: the verdict names it, and the
+    command's exit status (0 only without problems) follows problems_of."""
+    results = _results(
+        rows_lost=["a@example.com"] if broken == "rows" else [],
+        attack_outcome="failed" if broken == "attack" else "passed",
+    )
+
+    page = render(results)
+
+    assert results["problems"], "problems_of must report it"
+    assert "**Verdict: 1 problems:" in page
+
+
+def test_the_long_form_command_starts_and_explains_itself():
+    """`uv run python -m reliability --help` runs from the repository root (the command the
+    README and the report give) and refuses an unknown check with a usage error."""
+    help_text = subprocess.run(
+        [sys.executable, "-m", "reliability", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    unknown = subprocess.run(
+        [sys.executable, "-m", "reliability", "everything"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert help_text.returncode == 0, help_text.stderr
+    assert "RELIABILITY.md" in help_text.stdout
+    assert unknown.returncode == 2
+    assert "fuzz, attacks, faults, soak" in unknown.stderr

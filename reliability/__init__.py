@@ -1,0 +1,1 @@
+"""`python -m reliability`: the long forms of the reliability suite (final/tests/reliability/)."""
