@@ -106,7 +106,7 @@ def _build_tree(destination: Path, request: CheckRequest) -> None:
 # --- the faulty services ----------------------------------------------------------------------
 
 
-def _workers() -> int:
+def worker_count() -> int:
     configured = os.environ.get(WORKERS_ENV, "")
     return max(1, int(configured)) if configured.isdigit() else max(2, os.cpu_count() or 2)
 
@@ -124,7 +124,7 @@ def _try_faults(scratch: Path, request: CheckRequest, passing: list[str]) -> lis
         ordered = own + [nodeid for nodeid in passing if nodeid not in own]
         arguments = ("-x", "-o", f"timeout={VARIANT_TEST_TIMEOUT_SECONDS}", *ordered)
         planned.append(PlannedRun(tree, arguments))
-    runs = run_all(planned, request.env, workers=_workers())
+    runs = run_all(planned, request.env, workers=worker_count())
     return [_judge_run(fault, run) for fault, run in zip(FAULTS, runs, strict=True)]
 
 

@@ -1,0 +1,207 @@
+"""Chapter 06's checker (workshop/checkers/): the planted faults and both directions of the check.
+
+- every fault plants cleanly into the solution's code tree;
+- the solution's suite catches every fault, with its own exercise's tests and no other's (a
+  fault breaks one behaviour, so one good test catches it and a suite about something else
+  does not);
+- a suite that tests nothing (or only part of the service) leaves the faults unnoticed, and
+  the report names each of them in the learner's words, never with the fault's code.
+"""
+
+import os
+import py_compile
+import shutil
+from pathlib import Path
+
+import pytest
+
+from workshop import checking
+from workshop.checkers import testing
+from workshop.checkers.pytest_runs import PlannedRun, _Subprocesses, run_all
+from workshop.checkers.testing_faults import FAULTS, plant
+from workshop.checking import CheckRequest
+from workshop.contract import code_files, copy_tree
+from workshop.manifest import load_manifest
+
+MANIFEST = load_manifest()
+CHAPTER = MANIFEST.chapter("06")
+SOLUTION = MANIFEST.root / CHAPTER.solution_directory
+TEST_FILE_OF = {exercise.id: exercise.tests[0] for exercise in CHAPTER.exercises}
+
+
+@pytest.fixture(scope="module")
+def services_env() -> dict[str, str]:
+    return checking.service_environment(checking.resolve_services(CHAPTER.services))
+
+
+def code_tree(destination: Path) -> Path:
+    """The correct service without its tests."""
+    for relative, content in code_files(SOLUTION).items():
+        if not relative.startswith("tests/"):
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            (destination / relative).write_bytes(content)
+    return destination
+
+
+def learner_workdir(tmp_path: Path, test_files: list[str]) -> Path:
+    """A learner's chapter directory whose tests/ holds these files of the solution's suite."""
+    workdir = code_tree(tmp_path / "learner")
+    (workdir / "tests").mkdir()
+    for name in test_files:
+        shutil.copyfile(SOLUTION / "tests" / name, workdir / "tests" / name)
+    return workdir
+
+
+def test_every_fault_plants_cleanly_into_the_solution(tmp_path):
+    assert len({fault.id for fault in FAULTS}) == len(FAULTS), "fault ids must be unique"
+    exercise_ids = {exercise.id for exercise in CHAPTER.exercises}
+    for fault in FAULTS:
+        assert fault.exercise in exercise_ids, f"{fault.id} names an unknown exercise"
+        tree = tmp_path / fault.id
+        copy_tree(SOLUTION, tree)
+
+        plant(fault, tree)  # raises FaultDoesNotApply when an anchor moved
+
+        changed = {
+            path
+            for path, content in code_files(tree).items()
+            if code_files(SOLUTION).get(path) != content
+        }
+        assert changed == {edit.path for edit in fault.edits}, fault.id
+        for path in changed:
+            py_compile.compile(str(tree / path), doraise=True)
+    faulted = {fault.exercise for fault in FAULTS}
+    assert faulted == exercise_ids - {testing.FIXTURES_EXERCISE}, "every exercise has faults"
+
+
+def first_test_of(test_file: str) -> str:
+    source = (SOLUTION / test_file).read_text()
+    name = "test_" + source.split("\nasync def test_", 1)[1].split("(", 1)[0]
+    return f"{test_file}::{name}"
+
+
+def test_each_fault_is_caught_by_its_own_exercise_and_spares_the_others(tmp_path, services_env):
+    """Per fault, one run that stops at its first failure: first one test of every other
+    exercise (they must pass: the fault breaks one behaviour, not the service), then the
+    fault's own exercise's tests (one of them must fail)."""
+    planned = []
+    for fault in FAULTS:
+        copy_tree(SOLUTION, tmp_path / fault.id)
+        plant(fault, tmp_path / fault.id)
+        own_file = TEST_FILE_OF[fault.exercise]
+        others = [
+            first_test_of(f)
+            for f in TEST_FILE_OF.values()
+            if f not in (own_file, "tests/conftest.py")
+        ]
+        planned.append(PlannedRun(tmp_path / fault.id, ("-x", *others, own_file)))
+
+    runs = run_all(planned, services_env, workers=testing.worker_count())
+
+    for fault, run in zip(FAULTS, runs, strict=True):
+        failing = [test.nodeid for test in run.outcomes if test.outcome != "passed"]
+        assert len(failing) == 1, f"{fault.id}: {failing or 'nothing failed'}\n{run.output[-1500:]}"
+        assert failing[0].startswith(TEST_FILE_OF[fault.exercise]), (
+            f"{fault.id} broke a test of another exercise: {failing[0]}\n{run.output[-1500:]}"
+        )
+
+
+def test_an_empty_suite_leaves_every_fault_unnoticed(tmp_path, services_env):
+    workdir = learner_workdir(tmp_path, ["conftest.py"])  # the fixtures, and not one test
+
+    result = testing.check(CheckRequest(CHAPTER, workdir, services_env))
+
+    assert result.result_of(testing.FIXTURES_EXERCISE).status == "passed"
+    for exercise in CHAPTER.exercises[1:]:
+        messages = [test.message for test in result.result_of(exercise.id).failures]
+        assert f"{exercise.tests[0]} has no tests yet" in messages[0]
+    unnoticed = {
+        test.nodeid.removeprefix("planted fault ")
+        for exercise_result in result.exercises
+        for test in exercise_result.failures
+        if test.nodeid.startswith("planted fault ")
+    }
+    assert unnoticed == {fault.id for fault in FAULTS}
+    assert not result.passed
+
+
+def test_the_report_names_unnoticed_faults_in_words_without_their_code(run_workshop):
+    finished = run_workshop("check", "06")  # the starter: fixtures to finish, stubs to write
+
+    assert finished.returncode == 1, finished.stdout + finished.stderr
+    for exercise in CHAPTER.exercises:
+        assert f"[FAIL] {CHAPTER.exercises.index(exercise) + 1}. {exercise.id}" in finished.stdout
+    for fault in FAULTS:
+        assert f"Unnoticed: {fault.unnoticed}." in finished.stdout, fault.id
+        for edit in fault.edits:
+            for line in filter(str.strip, edit.new.splitlines()):
+                assert line.strip() not in finished.stdout, f"{fault.id} shows its code"
+
+
+def test_a_partial_suite_catches_its_faults_and_reports_the_others(
+    tmp_path, services_env, monkeypatch
+):
+    # Two faults for the auth tests, two for the cache tests that the suite does not have.
+    chosen = ("auth.logout_ignored", "auth.forged_token", "cache.no_ttl", "cache.never_read")
+    monkeypatch.setattr(testing, "FAULTS", tuple(f for f in FAULTS if f.id in chosen))
+    workdir = learner_workdir(tmp_path, ["conftest.py", "test_auth.py"])
+
+    result = testing.check(CheckRequest(CHAPTER, workdir, services_env))
+
+    auth = result.result_of("testing.auth")
+    assert auth.status == "passed", [test.message for test in auth.failures]
+    assert {test.nodeid for test in auth.tests if test.nodeid.startswith("planted")} == {
+        "planted fault auth.logout_ignored",
+        "planted fault auth.forged_token",
+    }
+    cache = result.result_of("testing.cache")
+    survivors = [test for test in cache.failures if test.nodeid.startswith("planted")]
+    assert [test.nodeid for test in survivors] == [
+        "planted fault cache.never_read",
+        "planted fault cache.no_ttl",
+    ]
+    assert all(test.is_assertion for test in survivors)
+    assert survivors[1].message.startswith("Unnoticed: cached users never expire")
+    assert "To catch it:" in survivors[1].message
+
+
+def test_a_learner_test_that_fails_on_the_correct_service_is_reported_first(
+    tmp_path, services_env, monkeypatch
+):
+    monkeypatch.setattr(testing, "FAULTS", ())
+    workdir = learner_workdir(tmp_path, ["conftest.py"])
+    (workdir / "tests/test_users.py").write_text(
+        "async def test_wrong_expectation(client):\n"
+        "    response = await client.get('/health/live')\n"
+        "    assert response.status_code == 204, 'expected 204 from the liveness probe'\n"
+    )
+
+    result = testing.check(CheckRequest(CHAPTER, workdir, services_env))
+
+    [failure] = result.result_of("testing.users").failures
+    assert failure.is_assertion
+    assert "fails on the correct service" in failure.message
+    assert "expected 204 from the liveness probe" in failure.message
+
+
+def test_forked_and_subprocess_runs_agree(tmp_path, services_env):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_tiny.py").write_text(
+        "def test_passes():\n    assert True\n\n\ndef test_fails():\n    assert 1 == 2, 'no'\n"
+    )
+    planned = [PlannedRun(tmp_path)]
+
+    [forked] = run_all(planned, services_env, workers=1)
+    [status] = _Subprocesses().run([subprocess_request(planned[0], tmp_path)], workers=1)
+
+    assert [(t.nodeid, t.outcome) for t in forked.outcomes] == [
+        ("tests/test_tiny.py::test_passes", "passed"),
+        ("tests/test_tiny.py::test_fails", "failed"),
+    ]
+    assert forked.exit_status == status == 1
+
+
+def subprocess_request(run: PlannedRun, scratch: Path) -> dict:
+    from workshop.checkers.pytest_runs import _request
+
+    return _request(run, scratch / "subprocess-run", dict(os.environ))
