@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--processes", type=int, metavar="N", help="Locust worker processes (default 2)"
     )
+    run.add_argument(
+        "--wait-quiet",
+        type=int,
+        metavar="S",
+        help="before each run, wait up to S seconds for the machine to go quiet",
+    )
     run.add_argument("--output", type=Path, metavar="DIR", help="the results folder to write")
     run.add_argument("--replace", action="store_true", help="replace an existing --output")
     run.add_argument(
@@ -72,6 +78,7 @@ def _timing(arguments: argparse.Namespace) -> plan.Timing:
         "warmup_seconds": arguments.warmup,
         "users": arguments.users,
         "generator_processes": arguments.processes,
+        "quiet_wait_seconds": arguments.wait_quiet,
     }
     return replace(timing, **{key: value for key, value in overrides.items() if value})
 

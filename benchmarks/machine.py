@@ -80,6 +80,23 @@ def load_snapshot(sample_seconds: float = 3.0) -> dict[str, Any]:
     }
 
 
+def wait_until_quiet(max_seconds: float, report) -> float:
+    """Wait (up to `max_seconds`) until the CPU is mostly idle; returns the last % busy.
+
+    On a shared machine, waiting between runs for other people's work to pause makes each
+    run's figures its own, where one long quiet window may never come.
+    """
+    deadline = time.monotonic() + max_seconds
+    next_report = 0.0
+    while True:
+        busy = psutil.cpu_percent(interval=1 if max_seconds <= 0 else 2)
+        if busy < QUIET_BUSY_PERCENT or time.monotonic() >= deadline:
+            return busy
+        if time.monotonic() >= next_report:
+            report(f"waiting for the machine to go quiet ({busy:.0f} % busy)")
+            next_report = time.monotonic() + 30
+
+
 def _package_versions() -> dict[str, str]:
     versions = {}
     for package in PACKAGES:

@@ -180,6 +180,7 @@ class Timing:
     warmup_seconds: int = 5
     generator_processes: int = 2
     users: int | None = None  # overrides every run's user count (the smoke run)
+    quiet_wait_seconds: int = 0  # before each run, wait this long at most for a quiet machine
 
 
 SMOKE_TIMING = Timing(duration_seconds=3, warmup_seconds=1, generator_processes=2, users=4)

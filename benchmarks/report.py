@@ -34,6 +34,10 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
 
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} %"
+
+
 def _rps(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
@@ -72,7 +76,13 @@ def _header(document: dict[str, Any]) -> list[str]:
         f"(load average {load}; CPU {before['cpu_busy_percent']:.0f} % busy). "
         f"Each run: {timing['warmup_seconds']} s of warm-up, then "
         f"{timing['duration_seconds']} s measured, Locust in "
-        f"{timing['generator_processes']} processes. Details: [machine.md](machine.md).",
+        f"{timing['generator_processes']} processes"
+        + (
+            f", each run waiting up to {timing['quiet_wait_seconds']} s for a quiet machine"
+            if timing.get("quiet_wait_seconds")
+            else ""
+        )
+        + ". Details: [machine.md](machine.md).",
         "",
     ]
     if document.get("smoke"):
@@ -185,16 +195,19 @@ def _cpu(runs: list[RunResult]) -> list[str]:
             + [f"{run.cpu['server_busiest_process']:.0f}"]
             + [f"{run.cpu['machine_percent_of_all_cores']:.0f} %"]
             + [_ms(run.server_cpu_per_request_us)]
+            + [_percent(run.busy_before_percent)]
         )
     header = ["run", "server", "Locust", "PostgreSQL", "Redis", "runner", "other"]
     header += ["busiest server process", "machine busy", "server µs per request"]
+    header += ["machine busy before"]
     return [
         "## CPU per component",
         "",
         "Average % of one core over the measured window (100 = one core busy). PostgreSQL "
         "counts the backends serving this run's databases; Redis is the whole server; "
-        "`other` is everything else on the machine, other people's work included. The last "
-        "column is the server's CPU time per answered request: what one request costs.",
+        "`other` is everything else on the machine, other people's work included. `server "
+        "µs per request` is the server's CPU time per answered request: what one request "
+        "costs. The last column is how busy the machine was just before the run started.",
         "",
         *_table(header, rows),
         "",

@@ -57,6 +57,7 @@ class RunResult:
     cpu: dict[str, Any] | None = None
     bound: str = ""
     warmup_failed: bool = False
+    busy_before_percent: float | None = None  # the machine's CPU just before the run
 
     @property
     def measured(self) -> bool:

@@ -80,7 +80,12 @@ def run_benchmarks(invocation: Invocation, progress: Progress) -> list[RunResult
             def say(message: str, label: str = label) -> None:
                 progress(f"{label}: {message}")
 
-            results.append(_run_one(run, stack, Path(scratch_dir), invocation, secret_key, say))
+            busy = None
+            if run.server.tree.present:
+                busy = machine.wait_until_quiet(invocation.timing.quiet_wait_seconds, say)
+            result = _run_one(run, stack, Path(scratch_dir), invocation, secret_key, say)
+            result.busy_before_percent = busy
+            results.append(result)
         server_versions = machine.server_versions(
             services.plain_postgres_url(stack.postgres.url), stack.redis.url
         )
@@ -97,6 +102,7 @@ def run_benchmarks(invocation: Invocation, progress: Progress) -> list[RunResult
             "duration_seconds": invocation.timing.duration_seconds,
             "warmup_seconds": invocation.timing.warmup_seconds,
             "generator_processes": invocation.timing.generator_processes,
+            "quiet_wait_seconds": invocation.timing.quiet_wait_seconds,
         },
         "machine": machine_info,
         "load_before": load_before,
