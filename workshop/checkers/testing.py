@@ -54,6 +54,7 @@ def check(request: CheckRequest) -> CheckResult:
         _build_tree(correct, request)
         shutil.copyfile(PROBE_SOURCE, correct / PROBE_FILE)
         [baseline] = run_all([PlannedRun(correct, request.pytest_args)], request.env, workers=1)
+        _point_at_the_learners_files(baseline, correct, request.workdir)
         if baseline.environment_error or baseline.crashed:
             return _unfinished(chapter, baseline)
         learner_tests = [test for test in baseline.outcomes if _file_of(test) != PROBE_FILE]
@@ -64,6 +65,13 @@ def check(request: CheckRequest) -> CheckResult:
         baseline.environment_error = broken.environment_error
         return _unfinished(chapter, baseline)
     return _result(chapter, baseline, verdicts)
+
+
+def _point_at_the_learners_files(run: PytestRun, scratch_tree: Path, workdir: Path) -> None:
+    """Errors name the scratch copy's files; the learner knows them at their own path."""
+    run.output = run.output.replace(str(scratch_tree), str(workdir))
+    for error in run.collection_errors:
+        error["message"] = error["message"].replace(str(scratch_tree), str(workdir))
 
 
 def _unfinished(chapter: Chapter, run: PytestRun) -> CheckResult:
@@ -163,7 +171,8 @@ def _result(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> C
         if unwritten:
             outcomes.append(_not_written(exercise, unwritten))
         elif exercise.id != FIXTURES_EXERCISE and not own_tests:
-            outcomes.append(_no_tests(exercise))
+            broken = {error["nodeid"] for error in baseline.collection_errors}
+            outcomes.append(_no_tests(exercise, imports=exercise.tests[0] not in broken))
         # Tests that fail on the correct service come first: they must be fixed before any
         # fault can be caught. Then the faults nobody noticed.
         outcomes.sort(key=lambda outcome: outcome.outcome == "passed")
@@ -243,15 +252,13 @@ def _not_written(exercise: Exercise, tests: list[Outcome]) -> Outcome:
     return Outcome(nodeid, exercise.id, "failed", message, "AssertionError")
 
 
-def _no_tests(exercise: Exercise) -> Outcome:
-    files = ", ".join(exercise.tests)
-    return Outcome(
-        nodeid=files,
-        exercise=exercise.id,
-        outcome="failed",
-        message=f"{files} has no tests yet: write them there (exercise {exercise.id}).",
-        exception="AssertionError",
-    )
+def _no_tests(exercise: Exercise, *, imports: bool) -> Outcome:
+    path = exercise.tests[0]
+    if imports:
+        message = f"{path} has no tests yet: write them there (exercise {exercise.id})."
+    else:
+        message = f"{path} does not import (the error is above): fix it, and its tests run."
+    return Outcome(path, exercise.id, "failed", message, "AssertionError")
 
 
 def _verdict(verdict: Verdict) -> Outcome:
