@@ -18,7 +18,7 @@ import pytest
 from workshop import checking
 from workshop.checkers import testing
 from workshop.checkers.pytest_runs import PlannedRun, _Subprocesses, run_all
-from workshop.checkers.testing_faults import FAULTS, plant
+from workshop.checkers.testing_faults import FAULTS, Edit, Fault, plant
 from workshop.checking import CheckRequest
 from workshop.contract import code_files, copy_tree
 from workshop.manifest import load_manifest
@@ -205,3 +205,24 @@ def subprocess_request(run: PlannedRun, scratch: Path) -> dict:
     from workshop.checkers.pytest_runs import _request
 
     return _request(run, scratch / "subprocess-run", dict(os.environ))
+
+
+def test_a_fault_the_solution_moved_away_from_is_an_error_not_a_pass(
+    tmp_path, services_env, monkeypatch
+):
+    stale = Fault(
+        id="errors.stale_anchor",
+        exercise="testing.errors",
+        unnoticed="never shown",
+        catch_it="never shown",
+        edits=(Edit("app/problems.py", "text the solution no longer has", ""),),
+    )
+    monkeypatch.setattr(testing, "FAULTS", (stale,))
+    workdir = learner_workdir(tmp_path, ["conftest.py", "test_errors.py"])
+
+    result = testing.check(CheckRequest(CHAPTER, workdir, services_env))
+
+    [failure] = result.result_of("testing.errors").failures
+    assert failure.nodeid == "planted fault errors.stale_anchor"
+    assert not failure.is_assertion, "a broken check must not look like the learner's miss"
+    assert "expected its anchor once in app/problems.py, found it 0 times" in failure.message

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workshop.checkers.pytest_runs import PlannedRun, PytestRun, run_all
-from workshop.checkers.testing_faults import FAULTS, Fault, plant
+from workshop.checkers.testing_faults import FAULTS, Fault, FaultDoesNotApply, plant
 from workshop.checking import CheckRequest, CheckResult, ExerciseResult, Outcome
 from workshop.contract import code_files, copy_tree
 from workshop.manifest import Chapter, Exercise, load_manifest
@@ -122,18 +122,27 @@ def worker_count() -> int:
 def _try_faults(scratch: Path, request: CheckRequest, passing: list[str]) -> list[Verdict]:
     if not passing:  # nothing passes on the correct service: nothing can catch a fault
         return [Verdict(fault, caught=False) for fault in FAULTS]
-    planned = []
+    planned, unplanted = [], {}
     for fault in FAULTS:
         tree = scratch / "faults" / fault.id
         copy_tree(scratch / "correct", tree)
-        plant(fault, tree)
+        try:
+            plant(fault, tree)
+        except FaultDoesNotApply as error:  # the solution changed under the fault: say so
+            unplanted[fault.id] = str(error)
+            continue
         # The fault's own exercise first: the test most likely to catch it stops the run soon.
         own = [n for n in passing if _exercise_of_file(request.chapter, n) == fault.exercise]
         ordered = own + [nodeid for nodeid in passing if nodeid not in own]
         arguments = ("-x", "-o", f"timeout={VARIANT_TEST_TIMEOUT_SECONDS}", *ordered)
         planned.append(PlannedRun(tree, arguments))
-    runs = run_all(planned, request.env, workers=worker_count())
-    return [_judge_run(fault, run) for fault, run in zip(FAULTS, runs, strict=True)]
+    runs = iter(run_all(planned, request.env, workers=worker_count()))
+    return [
+        Verdict(fault, caught=False, broken_run=unplanted[fault.id])
+        if fault.id in unplanted
+        else _judge_run(fault, next(runs))
+        for fault in FAULTS
+    ]
 
 
 def _judge_run(fault: Fault, run: PytestRun) -> Verdict:
@@ -265,7 +274,10 @@ def _verdict(verdict: Verdict) -> Outcome:
     fault = verdict.fault
     nodeid = f"planted fault {fault.id}"
     if verdict.broken_run:
-        message = "The check could not run your tests against this faulty service:\n"
+        message = (
+            "The check could not try your tests against this faulty service (a bug of the "
+            "workshop, not of your tests):\n"
+        )
         return Outcome(nodeid, fault.exercise, "error", message + verdict.broken_run, "Crash")
     if verdict.caught:
         return Outcome(nodeid, fault.exercise, "passed")
