@@ -63,17 +63,25 @@ class FaultOutcome:
     name: str
     injected: str
     seconds: float
-    during: dict[str, int]  # outcome -> requests, from the fault until it settled
-    after: dict[str, int]  # outcome -> requests, once settled
+    during: dict[str, int]  # outcome -> attempts, from the fault until it settled
+    after: dict[str, int]  # outcome -> attempts, once settled
+    during_by_action: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
+    def failovers(self) -> int:
+        """Attempts a server refused, which the client sent to the other server at once."""
+        return self.during.get(REFUSED, 0)
+
+    @property
     def requests_during(self) -> int:
-        return sum(self.during.values())
+        """Requests that got an answer (or were cut), each counted once despite failovers."""
+        return sum(self.during.values()) - self.failovers
 
     @property
     def error_rate_during(self) -> float:
-        not_ok = sum(n for outcome, n in self.during.items() if outcome not in OK)
+        """The share of requests during the fault that did not get a 2xx."""
+        not_ok = sum(n for kind, n in self.during.items() if kind not in OK | {REFUSED})
         return not_ok / max(1, self.requests_during)
 
 
@@ -135,6 +143,13 @@ def phase_of(attempt: dict, faults: list[Fault]) -> tuple[int, str]:
     return -1, "before"
 
 
+def _by_action(attempts: list[dict]) -> dict[str, dict[str, int]]:
+    actions: dict[str, Counter] = {}
+    for attempt in attempts:
+        actions.setdefault(attempt["action"], Counter())[outcome(attempt)] += 1
+    return {action: dict(counts) for action, counts in sorted(actions.items())}
+
+
 def judge(faults: list[Fault], attempts: list[dict]) -> tuple[dict, list[FaultOutcome]]:
     """Split the attempts by fault and phase, count their outcomes and list what is wrong."""
     phases: dict[tuple[int, str], list[dict]] = {}
@@ -150,6 +165,7 @@ def judge(faults: list[Fault], attempts: list[dict]) -> tuple[dict, list[FaultOu
                 seconds=round(fault.cleared - fault.started, 1),
                 during=dict(Counter(outcome(a) for a in during)),
                 after=dict(Counter(outcome(a) for a in after)),
+                during_by_action=_by_action(during),
                 problems=_phase_problems(fault, during, after),
             )
         )
@@ -300,5 +316,6 @@ def report_dict(report: DrillReport) -> dict:
     data = asdict(report)
     for fault, result in zip(data["faults"], report.faults, strict=True):
         fault["requests_during"] = result.requests_during
+        fault["failovers"] = result.failovers
         fault["error_rate_during"] = round(result.error_rate_during, 4)
     return data

@@ -54,6 +54,7 @@ def run_schemathesis(
     work_dir: Path,
     *,
     max_examples: int,
+    max_seconds: int | None = None,
     phases: str = "examples,coverage,fuzzing,stateful",
 ) -> FuzzResult:
     """Start a server, fuzz it, and return what Schemathesis found."""
@@ -66,6 +67,8 @@ def run_schemathesis(
         *("-m", "schemathesis.cli", "run", f"{server.url}/openapi.json"),
         *("--checks", "all", "--max-examples", str(max_examples), "--phases", phases),
         *("--generation-database", ":memory:", "--request-timeout", "30", "--no-color"),
+        # With a time budget, fuzzing and stateful sequences repeat until it is spent.
+        *(("--max-time", str(max_seconds)) if max_seconds else ()),
         *("--report", "json", "--report-json-path", str(report_path)),
     ]
     environment = {

@@ -37,17 +37,20 @@ DEFAULT_OUTPUT = REPO_ROOT / "final" / "RELIABILITY.md"
 @dataclass(frozen=True)
 class Plan:
     fuzz_examples: int
+    fuzz_seconds: int | None
     drill: DrillTiming
     soak: SoakTiming
 
 
 LONG = Plan(
     fuzz_examples=200,
+    fuzz_seconds=300,
     drill=DrillTiming(clients=12, warmup_seconds=5, fault_seconds=20, recovery_seconds=15),
     soak=SoakTiming(seconds=300, users=20, seeded_users=1000),
 )
 QUICK = Plan(
     fuzz_examples=20,
+    fuzz_seconds=None,
     drill=DrillTiming(clients=6, warmup_seconds=2, fault_seconds=3, recovery_seconds=3),
     soak=SoakTiming(seconds=20, users=8, seeded_users=200),
 )
@@ -79,8 +82,13 @@ def run(checks: list[str], plan: Plan, work_dir: Path) -> dict:
     say(results["services"] + "; the suite's own Redis and database are made for the run")
     with MachineSampler() as machine, suite_stack(postgres.url, work_dir / "stack") as stack:
         if "fuzz" in checks:
-            say(f"fuzz: Schemathesis, {plan.fuzz_examples} examples per operation")
-            fuzz = run_schemathesis(stack, work_dir / "fuzz", max_examples=plan.fuzz_examples)
+            say(f"fuzz: Schemathesis, {plan.fuzz_examples} examples per operation and round")
+            fuzz = run_schemathesis(
+                stack,
+                work_dir / "fuzz",
+                max_examples=plan.fuzz_examples,
+                max_seconds=plan.fuzz_seconds,
+            )
             results["fuzz"] = asdict(fuzz)
             say(fuzz.summary())
         if "attacks" in checks:

@@ -53,6 +53,7 @@ class SoakReport:
     failure_details: list[str]
     requests_per_second: float
     p95_ms: float
+    requests_by_name: dict[str, tuple[int, int]]  # "GET /users/me" -> (requests, failures)
     rss_after_warmup_mib: float
     rss_end_mib: float
     growth_mib: float  # from the end of the warm-up to the end
@@ -88,9 +89,9 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def _aggregate(csv_prefix: Path) -> dict:
+def _stats(csv_prefix: Path) -> list[dict]:
     with open(f"{csv_prefix}_stats.csv", newline="", encoding="utf-8") as file:
-        return next(row for row in csv.DictReader(file) if row["Name"] == "Aggregated")
+        return list(csv.DictReader(file))
 
 
 def _failures(csv_prefix: Path) -> list[str]:
@@ -165,7 +166,8 @@ def _soak(stack: Stack, database_url: str, work_dir: Path, timing: SoakTiming) -
 def _report(
     timing: SoakTiming, csv_prefix: Path, samples: list[float], idle: Idle, exit_code: int
 ) -> SoakReport:
-    aggregate = _aggregate(csv_prefix)
+    rows = _stats(csv_prefix)
+    aggregate = next(row for row in rows if row["Name"] == "Aggregated")
     failures = int(aggregate["Failure Count"])
     warm = int(len(samples) * timing.warmup_fraction)
     middle = len(samples) // 2
@@ -180,6 +182,11 @@ def _report(
         failure_details=_failures(csv_prefix),
         requests_per_second=round(float(aggregate["Requests/s"]), 1),
         p95_ms=float(aggregate["95%"] or 0),
+        requests_by_name={
+            f"{row['Type']} {row['Name']}": (int(row["Request Count"]), int(row["Failure Count"]))
+            for row in rows
+            if row["Name"] != "Aggregated"
+        },
         rss_after_warmup_mib=round(after_warmup, 1),
         rss_end_mib=round(at_end, 1),
         growth_mib=round(at_end - after_warmup, 1),

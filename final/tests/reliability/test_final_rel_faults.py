@@ -15,7 +15,10 @@ def drill(rel_stack, tmp_path_factory):
 
 def _figure(result) -> str:
     outcomes = ", ".join(f"{n} {kind}" for kind, n in sorted(result.during.items()))
-    return f"{result.name}: {result.injected}; {result.requests_during} requests: {outcomes}"
+    return (
+        f"{result.name}: {result.injected}; {result.requests_during} requests during it "
+        f"({100 * result.error_rate_during:.1f} % not 2xx): {outcomes}"
+    )
 
 
 @pytest.mark.parametrize("fault", [0, 1, 2], ids=["redis", "postgres", "kill"])

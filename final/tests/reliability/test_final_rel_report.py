@@ -59,6 +59,7 @@ def _results(*, rows_lost: list[str], attack_outcome: str = "passed") -> dict:
         failure_details=[],
         requests_per_second=329.2,
         p95_ms=41.0,
+        requests_by_name={"GET /users/me": (30000, 0)},
         rss_after_warmup_mib=221.0,
         rss_end_mib=223.5,
         growth_mib=2.5,
