@@ -161,7 +161,7 @@ class VirtualClient:
             if isinstance(answer, httpx.Response) and answer.status_code == 409:
                 return registration  # an earlier attempt was applied; the drill finds its row
             if self.stop.is_set() and not isinstance(answer, str):
-                return registration
+                return registration  # the drill is ending; only an unknown outcome is chased
             await asyncio.sleep(RETRY_PAUSE_SECONDS)  # 503 or no answer: the same email again
         return registration
 
