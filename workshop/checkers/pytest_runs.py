@@ -12,6 +12,7 @@ plugin's JSON report read back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -171,9 +172,16 @@ class _ForkServer:
                 finished = json.loads(line)
                 statuses[finished["id"]] = finished["status"]
                 running -= 1
+        except BaseException:
+            # Interrupted: the runs in flight stop and drop their databases before the caller
+            # removes the directories they run in (the server forwards this, once).
+            with contextlib.suppress(OSError):
+                server.send_signal(signal.SIGINT)
+            raise
         finally:
-            server.stdin.close()
-            server.wait(timeout=RUN_TIMEOUT_SECONDS)
+            with contextlib.suppress(OSError):
+                server.stdin.close()
+            server.wait()
         return [statuses[index] for index in range(len(requests))]
 
 
@@ -184,11 +192,24 @@ def serve() -> None:
     for name in PRELOADED:
         importlib.import_module(name)
     children: dict[int, tuple[int, float]] = {}  # pid -> (request id, started)
+    interrupted = False
+
+    def interrupt(signum: int, frame: object) -> None:
+        # Ctrl-C (or the caller giving up): start nothing new, and ask each run in flight, once,
+        # to stop as pytest does on Ctrl-C, dropping its database on the way out.
+        nonlocal interrupted
+        if not interrupted:
+            interrupted = True
+            for pid in children:
+                os.kill(pid, signal.SIGINT)
+
+    signal.signal(signal.SIGINT, interrupt)
     selector = selectors.DefaultSelector()
     selector.register(0, selectors.EVENT_READ)
     received = b""
     open_input = True
     while open_input or children:
+        open_input = open_input and not interrupted
         # Raw reads of fd 0: a buffered reader could hold a request that select() never sees.
         if open_input and selector.select(timeout=0.05):
             chunk = os.read(0, 1 << 16)
@@ -216,6 +237,9 @@ def _fork_run(request: dict) -> int:
     if pid:
         return pid
     try:  # the child: pytest in the tree, its output in the log, never back to the server
+        # Out of the terminal's process group: Ctrl-C reaches it once, through the server.
+        os.setpgrp()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.dup2(log, 1)
@@ -247,26 +271,36 @@ class _Subprocesses:
         statuses: dict[int, int] = {}
         pending = list(enumerate(requests))
         running: dict[int, tuple[subprocess.Popen, float]] = {}
-        while pending or running:
-            while pending and len(running) < workers:
-                index, request = pending.pop(0)
-                with open(request["log"], "wb") as log:
-                    process = subprocess.Popen(
-                        [sys.executable, "-m", "pytest", *request["arguments"]],
-                        cwd=request["workdir"],
-                        env=request["env"],
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                running[index] = (process, time.monotonic())
-            time.sleep(0.1)
-            for index, (process, started) in list(running.items()):
-                if time.monotonic() - started > RUN_TIMEOUT_SECONDS:
-                    process.kill()
-                if process.poll() is not None:
-                    statuses[index] = process.returncode
-                    del running[index]
+        try:
+            while pending or running:
+                while pending and len(running) < workers:
+                    index, request = pending.pop(0)
+                    running[index] = (self._start(request), time.monotonic())
+                time.sleep(0.1)
+                for index, (process, started) in list(running.items()):
+                    if time.monotonic() - started > RUN_TIMEOUT_SECONDS:
+                        process.kill()
+                    if process.poll() is not None:
+                        statuses[index] = process.returncode
+                        del running[index]
+        except BaseException:
+            # Ctrl-C reached the runs too: let them drop their databases before going on.
+            for process, _ in running.values():
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=60)
+            raise
         return [statuses[index] for index in range(len(requests))]
+
+    @staticmethod
+    def _start(request: dict) -> subprocess.Popen:
+        with open(request["log"], "wb") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "pytest", *request["arguments"]],
+                cwd=request["workdir"],
+                env=request["env"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
 
 if __name__ == "__main__":
