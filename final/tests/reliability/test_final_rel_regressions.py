@@ -26,6 +26,7 @@ A_USER_ID = "3f1c0e0a-8a8e-4d38-9f57-0f3a2b1c4d5e"
         ("/users/me", {"GET", "PATCH", "DELETE"}),
         (f"/users/{A_USER_ID}", {"GET", "PATCH", "DELETE"}),
     ],
+    ids=["/users", "/users/me", "/users/{id}"],
 )
 async def test_a_405_lists_every_method_of_the_resource_in_allow(client, path, methods):
     """Found by Schemathesis (ST205): `OPTIONS /users` answered `Allow: POST`, leaving out GET,
@@ -65,10 +66,16 @@ SCHEMA_AGREEMENT = [
 ]
 
 
+def _case_id(route: str, body: dict) -> str:
+    """The route and the fields that make the case (not the valid account around them)."""
+    fields = {name: value for name, value in body.items() if VALID_ACCOUNT.get(name) != value}
+    return f"{route} " + ", ".join(f"{name}={value!r}" for name, value in fields.items())
+
+
 @pytest.mark.parametrize(
     ("who", "route", "component", "body", "accepted"),
     SCHEMA_AGREEMENT,
-    ids=[f"{case[1]} {sorted(case[3].items())!r}" for case in SCHEMA_AGREEMENT],
+    ids=[_case_id(route, body) for _, route, _, body, _ in SCHEMA_AGREEMENT],
 )
 async def test_the_openapi_schema_accepts_exactly_what_the_service_accepts(
     client, create_user, login, admin_tokens, who, route, component, body, accepted
