@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -58,13 +58,8 @@ class RunFailed(RuntimeError):
 
 def run_benchmarks(invocation: Invocation, progress: Progress) -> list[RunResult]:
     """Do every run of the invocation and write the complete results folder."""
-    output_dir = invocation.output_dir
-    (output_dir / report.RUNS_DIR).mkdir(parents=True)
-    progress("Checking that the machine is quiet (3 s)...")
-    load_before = machine.load_snapshot()
-    load = ", ".join(f"{value:.2f}" for value in load_before["load_average"])
-    quiet = "quiet" if load_before["quiet"] else "NOT quiet: figures will be noisy"
-    progress(f"Load average {load}, CPU {load_before['cpu_busy_percent']:.0f} % busy: {quiet}.")
+    (invocation.output_dir / report.RUNS_DIR).mkdir(parents=True)
+    load_before = _check_load(progress)
     started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: list[RunResult] = []
     secret_key = secrets.token_urlsafe(48)
@@ -89,37 +84,43 @@ def run_benchmarks(invocation: Invocation, progress: Progress) -> list[RunResult
         server_versions = machine.server_versions(
             services.plain_postgres_url(stack.postgres.url), stack.redis.url
         )
-        services_line = stack.describe()
+        machine_info = machine.describe(services_line=stack.describe(), servers=server_versions)
 
     progress("Writing the results folder...")
-    load_after = machine.load_snapshot(sample_seconds=1)
-    machine_info = machine.describe(services_line=services_line, servers=server_versions)
-    targets = evaluate(results, judged=not invocation.smoke)
     document = {
         "started_at": started_at,
         "smoke": invocation.smoke,
-        "timing": {
-            "duration_seconds": invocation.timing.duration_seconds,
-            "warmup_seconds": invocation.timing.warmup_seconds,
-            "generator_processes": invocation.timing.generator_processes,
-            "quiet_wait_seconds": invocation.timing.quiet_wait_seconds,
-        },
+        "timing": asdict(invocation.timing),
         "machine": machine_info,
         "load_before": load_before,
-        "load_after": load_after,
-        "targets": [target.to_dict() for target in targets],
+        "load_after": machine.load_snapshot(sample_seconds=1),
+        "targets": [target.to_dict() for target in evaluate(results, judged=not invocation.smoke)],
         "runs": [result.to_dict() for result in results],
     }
+    _write_folder(invocation.output_dir, document, results)
+    return results
+
+
+def _check_load(progress: Progress) -> dict:
+    progress("Checking that the machine is quiet (3 s)...")
+    snapshot = machine.load_snapshot()
+    load = ", ".join(f"{value:.2f}" for value in snapshot["load_average"])
+    quiet = "quiet" if snapshot["quiet"] else "NOT quiet: figures will be noisy"
+    progress(f"Load average {load}, CPU {snapshot['cpu_busy_percent']:.0f} % busy: {quiet}.")
+    return snapshot
+
+
+def _write_folder(output_dir: Path, document: dict, results: list[RunResult]) -> None:
+    """results.json, machine.json and machine.md, then the charts and summary.md."""
     write_results(output_dir, document)
+    loads = {"load_before": document["load_before"], "load_after": document["load_after"]}
     (output_dir / "machine.json").write_text(
-        json.dumps({**machine_info, "load_before": load_before, "load_after": load_after}, indent=2)
-        + "\n"
+        json.dumps({**document["machine"], **loads}, indent=2) + "\n"
     )
     (output_dir / "machine.md").write_text(
-        machine.render_markdown(machine_info, load_before, load_after)
+        machine.render_markdown(document["machine"], loads["load_before"], loads["load_after"])
     )
     report.write_report(output_dir, document, results)
-    return results
 
 
 def _unmeasured(run: Run, status: str, message: str) -> RunResult:
