@@ -174,8 +174,9 @@ def _chapters(runs: list[RunResult], by_name: dict[str, RunResult]) -> list[str]
     return [
         "## The chapters, step by step",
         "",
-        "The same authenticated `GET /users/{id}` against each chapter's solution, one worker "
-        "each (final's row is the cached-read run).",
+        "The same `GET /users/{id}` against each chapter's solution, one worker each, with a "
+        "bearer token from chapter 04 on, when reading a user needs one (final's row is the "
+        "cached-read run).",
         "",
         *_table([*header, "bounded by"], rows),
         "",
@@ -269,14 +270,14 @@ def _what_they_say(by_name: dict[str, RunResult]) -> list[str]:
         said.append(
             f"The finished service answers an authenticated, cached read at "
             f"{cached.rps / ceiling.rps:.0%} of the rate plain FastAPI answers a constant"
-            f"{costs}: the rest is the token, the Redis round trips, validation and "
+            f"{costs}: the rest is the token check, Redis, validation, logging and "
             "middleware."
         )
     if cached and uncached and cached.measured and uncached.measured:
         said.append(
             f"The cache makes that read {cached.rps / uncached.rps:.1f}× faster "
             f"(p50 {_ms(cached.aggregate.p50)} ms against {_ms(uncached.aggregate.p50)} ms): "
-            "Redis replaces two ORM loads from PostgreSQL."
+            "Redis replaces two ORM loads from PostgreSQL (the caller and the user)."
         )
     login = by_name.get("login")
     if login and login.measured:

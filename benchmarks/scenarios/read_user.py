@@ -1,8 +1,9 @@
 """An authenticated read of another user: `GET /users/{id}` over the seeded users.
 
 Run with the cache on (the cached read), off (the uncached read), and against every chapter's
-solution. With the cache on, the request costs a token decode and three Redis round trips
-(revocation, the caller, the user read); off, the caller and the user come from PostgreSQL.
+solution. In the finished service, with the cache on, the request costs a token check and one
+Redis MGET (the revocation marks, the caller and the user); with it off, the caller and the
+user come from PostgreSQL.
 """
 
 from locust import FastHttpUser, constant, task
