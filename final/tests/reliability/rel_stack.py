@@ -198,6 +198,9 @@ def service_settings(
         "LOGIN_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
         "WRITE_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
         "LOG_LEVEL": "WARNING",
+        # The faults stop Redis outright (refused at once); a busy shared machine must not
+        # stall a reply past the production 0.5 s and fail a check closed outside a fault.
+        "REDIS_SOCKET_TIMEOUT_SECONDS": "5",
         **FAST_PASSWORD_HASHING,
     }
     values.update(overrides)
