@@ -68,7 +68,7 @@ SCHEMA_AGREEMENT = [
 
 def _case_id(route: str, body: dict) -> str:
     """The route and the fields that make the case (not the valid account around them)."""
-    fields = {name: value for name, value in body.items() if VALID_ACCOUNT.get(name) != value}
+    fields = {k: v for k, v in body.items() if k not in VALID_ACCOUNT or VALID_ACCOUNT[k] != v}
     return f"{route} " + ", ".join(f"{name}={value!r}" for name, value in fields.items())
 
 
