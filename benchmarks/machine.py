@@ -89,7 +89,7 @@ def wait_until_quiet(max_seconds: float, report) -> float:
     deadline = time.monotonic() + max_seconds
     next_report = 0.0
     while True:
-        busy = psutil.cpu_percent(interval=1 if max_seconds <= 0 else 2)
+        busy = psutil.cpu_percent(interval=0.5 if max_seconds <= 0 else 2)
         if busy < QUIET_BUSY_PERCENT or time.monotonic() >= deadline:
             return busy
         if time.monotonic() >= next_report:

@@ -59,7 +59,7 @@ class RunFailed(RuntimeError):
 def run_benchmarks(invocation: Invocation, progress: Progress) -> list[RunResult]:
     """Do every run of the invocation and write the complete results folder."""
     (invocation.output_dir / report.RUNS_DIR).mkdir(parents=True)
-    load_before = _check_load(progress)
+    load_before = _check_load(progress, seconds=1 if invocation.smoke else 3)
     started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: list[RunResult] = []
     secret_key = secrets.token_urlsafe(48)
@@ -101,9 +101,9 @@ def run_benchmarks(invocation: Invocation, progress: Progress) -> list[RunResult
     return results
 
 
-def _check_load(progress: Progress) -> dict:
-    progress("Checking that the machine is quiet (3 s)...")
-    snapshot = machine.load_snapshot()
+def _check_load(progress: Progress, *, seconds: float) -> dict:
+    progress(f"Checking that the machine is quiet ({seconds:.0f} s)...")
+    snapshot = machine.load_snapshot(sample_seconds=seconds)
     load = ", ".join(f"{value:.2f}" for value in snapshot["load_average"])
     quiet = "quiet" if snapshot["quiet"] else "NOT quiet: figures will be noisy"
     progress(f"Load average {load}, CPU {snapshot['cpu_busy_percent']:.0f} % busy: {quiet}.")
