@@ -36,7 +36,7 @@ async def test_cors_answers_preflights_from_configured_origins_only(client):
     )
     assert "access-control-allow-origin" not in foreign.headers, (
         "A preflight from http://evil.test (not in settings.cors_origins) must not be allowed; "
-        "do not allow every origin."
+        f'do not allow every origin: allow_origins=settings.cors_origins, never ["*"]. {WHERE}'
     )
 
 
@@ -49,4 +49,7 @@ async def test_trusted_hosts_refuse_unknown_host_headers(client):
         f"{refused.status_code}. Add TrustedHostMiddleware with "
         f"allowed_hosts=settings.allowed_hosts. {WHERE}"
     )
-    assert served.status_code != 400, "Host: api.test is in settings.allowed_hosts: serve it."
+    assert served.status_code != 400, (
+        f"Host: api.test is in settings.allowed_hosts: serve it; pass "
+        f"allowed_hosts=settings.allowed_hosts, not a list of your own. {WHERE}"
+    )

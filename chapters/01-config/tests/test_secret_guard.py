@@ -29,10 +29,12 @@ def test_production_refuses_the_default_secret():
         f"ValidationError: the default secret is public, anyone could sign tokens. {WHERE}"
     )
     assert "secret_key" in str(error).lower(), (
-        f"The error should name SECRET_KEY, so whoever deploys knows what to set; got: {error}"
+        f"The error should name SECRET_KEY, so whoever deploys knows what to set: raise "
+        f'ValueError("SECRET_KEY must be ..."); got: {error}. {WHERE}'
     )
     assert refusal(environment="development") is None, (
-        "Development must keep working with the default secret: refuse it in production only."
+        "Development must keep working with the default secret: refuse it in production only "
+        f'(check self.environment == "production" first). {WHERE}'
     )
 
 
@@ -44,5 +46,6 @@ def test_production_refuses_a_short_secret_and_accepts_a_long_random_one():
         f"(MIN_SECRET_KEY_LENGTH is {MIN_SECRET_KEY_LENGTH}). {WHERE}"
     )
     assert refusal(environment="production", secret_key=secrets.token_urlsafe(48)) is None, (
-        "A long random SECRET_KEY should be accepted in production."
+        "A long random SECRET_KEY should be accepted in production: refuse only the default "
+        f"and secrets shorter than MIN_SECRET_KEY_LENGTH, and return self. {WHERE}"
     )

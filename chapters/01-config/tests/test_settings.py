@@ -59,7 +59,8 @@ def test_a_dotenv_file_is_read_and_the_environment_wins_over_it(monkeypatch, tmp
     secret = settings.secret_key
     secret = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
     assert secret == "environment-secret", (
-        "A real environment variable should win over the same name in `.env`."
+        "A real environment variable should win over the same name in `.env`; got the `.env` "
+        f"value. Read `.env` through model_config's env_file, not by loading it yourself. {WHERE}"
     )
 
 
@@ -76,4 +77,7 @@ def test_an_unknown_environment_is_refused(monkeypatch):
         "ENVIRONMENT=staging was accepted: only development, test and production exist, "
         f"and a typo must stop the service at start-up. Type the field as a Literal. {WHERE}"
     )
-    assert "environment" in str(refused), f"The error should name the field: {refused}"
+    assert "environment" in str(refused), (
+        f"The error should name the field; type `environment` itself as a Literal rather than "
+        f"checking it elsewhere. Got: {refused}. {WHERE}"
+    )

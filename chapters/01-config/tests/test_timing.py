@@ -19,8 +19,14 @@ def process_time_of(response) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        pytest.fail(f"X-Process-Time should be seconds as a number, like 0.000412; got {value!r}.")
-    assert 0 <= seconds < 60, f"X-Process-Time should be the seconds spent; got {seconds}."
+        pytest.fail(
+            f"X-Process-Time should be seconds as a number, like 0.000412; got {value!r}. "
+            f'Write the elapsed seconds with f"{{elapsed:.6f}}". {WHERE}'
+        )
+    assert 0 <= seconds < 60, (
+        f"X-Process-Time should be the seconds spent; got {seconds}. Take "
+        f"time.perf_counter() before calling the app and subtract it in send. {WHERE}"
+    )
     return seconds
 
 
@@ -61,5 +67,6 @@ async def test_the_middleware_is_pure_asgi_and_leaves_other_scopes_alone():
         f"{header_names}. {WHERE}"
     )
     assert seen_scope_types == ["http", "lifespan"], (
-        "Every scope must reach the app: pass lifespan and websocket scopes through untouched."
+        "Every scope must reach the app: pass lifespan and websocket scopes through untouched "
+        f"(`await self.app(scope, receive, send)` for them). {WHERE}"
     )
