@@ -85,7 +85,9 @@ class Settings(BaseSettings):
     )
     password_hash_time_cost: int = Field(3, ge=1, description="argon2 iterations.")
     password_hash_memory_cost_kib: int = Field(65536, ge=8, description="argon2 memory in KiB.")
-    password_hash_parallelism: int = Field(4, ge=1, description="argon2 lanes.")
+    # One lane: the same memory and passes cost an attacker as much as four lanes would, but
+    # one hash then takes one core instead of every core the machine has.
+    password_hash_parallelism: int = Field(1, ge=1, description="argon2 lanes (threads per hash).")
     password_hash_workers: int = Field(
         default_factory=default_password_hash_workers,
         ge=1,

@@ -184,7 +184,7 @@ def test_sigterm_lets_a_request_in_flight_finish_then_closes_the_pools(
         **server_environment,
         "PASSWORD_HASH_TIME_COST": "3",
         "PASSWORD_HASH_MEMORY_COST_KIB": "65536",
-        "PASSWORD_HASH_PARALLELISM": "4",
+        "PASSWORD_HASH_PARALLELISM": "1",
     }
     account = {"email": "leaving@example.com", "password": "password123"}
     form = {"username": account["email"], "password": account["password"]}
