@@ -24,23 +24,38 @@ async def register(client, **body) -> dict:
 async def test_the_articles_registration_answers_201_with_the_user(client):
     response = await client.post("/users/", json={"email": "test@example.com"})
 
+    if response.status_code == 307:
+        advice = (
+            'Decorate the registration route for both "" and "/": otherwise the slash gets '
+            "a 307 redirect"
+        )
+    else:
+        advice = (
+            'Write the registration route, POST "" and "/" with status_code=201, and '
+            "service.create_user"
+        )
     assert response.status_code == 201, (
         f'POST /users/ with {{"email": "test@example.com"}} should answer 201 Created; it '
-        f'answered {response.status_code}. Decorate the registration route for both "" and '
-        f'"/": otherwise the slash gets a 307 redirect {WHERE}.'
+        f"answered {response.status_code}. {advice} {WHERE}."
     )
     user = response.json()
     assert set(user) == USER_FIELDS, (
         f"The new user should be answered as exactly {sorted(USER_FIELDS)} (a UserRead); "
         f"got {sorted(user)} {WHERE}."
     )
-    assert (user["email"], user["full_name"]) == ("test@example.com", None)
+    assert (user["email"], user["full_name"]) == ("test@example.com", None), (
+        f"The new user should carry the email it was registered with and no full_name; got "
+        f"{user['email']!r} and {user['full_name']!r}. Make the User from the UserCreate {WHERE}."
+    )
     assert response.headers.get("location") == f"/users/{user['id']}", (
         f"A 201 should say where the new resource lives: Location: /users/{user['id']}; "
         f"got {response.headers.get('location')!r} {WHERE}."
     )
     other = await register(client, email="other@example.com", full_name="Ada Lovelace")
-    assert other["full_name"] == "Ada Lovelace"
+    assert other["full_name"] == "Ada Lovelace", (
+        f"A user registered with full_name 'Ada Lovelace' should keep it; got "
+        f"{other['full_name']!r}. Make the User from every field of the UserCreate {WHERE}."
+    )
     assert other["id"] != user["id"], "Every user should get an id of its own."
 
 
@@ -75,7 +90,10 @@ async def test_patch_changes_only_the_fields_sent(client):
         f"{renamed.status_code} {renamed.text[:200]}. Write the route and "
         f"service.update_user {WHERE}."
     )
-    assert renamed.json()["email"] == "ada@example.com"
+    assert renamed.json()["email"] == "ada@example.com", (
+        f"PATCH with a new email should change it; the answer says {renamed.json()['email']!r}. "
+        f"Set each field sent on the user, commit, and answer the changed user {WHERE}."
+    )
     assert renamed.json()["full_name"] == "Ada Lovelace", (
         "PATCH with only an email must keep the full_name: set only the fields the client "
         "sent, changes.model_dump(exclude_unset=True)."

@@ -70,7 +70,10 @@ async def test_postgresql_fills_the_id_and_the_timestamps(settings, database_sch
         await engine.dispose()
 
     assert user.id is not None, "A new User should get a uuid4 id."
-    assert user.full_name is None
+    assert user.full_name is None, (
+        f"A User made without full_name should have None there; got {user.full_name!r}. "
+        f"full_name is Mapped[str | None], with no default. {WHERE}"
+    )
     assert getattr(user.created_at, "tzinfo", None) is not None, (
         f"After the insert, created_at should be an aware datetime from PostgreSQL; it is "
         f"{user.created_at!r}. {WHERE}"
