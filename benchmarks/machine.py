@@ -24,7 +24,7 @@ PACKAGES = (
     "starlette",
     "uvicorn",
     "uvloop",
-    "httptools",
+    "h11",
     "pydantic",
     "sqlalchemy",
     "asyncpg",

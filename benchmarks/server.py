@@ -1,8 +1,8 @@
 """Start the service under uvicorn, wait until it is ready, and stop it.
 
 Every server is started the way production starts it (`uvicorn app.main:create_app
---factory --workers N`, the service's JSON access log on), from its own code tree, with its
-settings in the environment.
+--factory --workers N` with the image's flags from `serving.py`, the service's JSON access
+log on), from its own code tree, with its settings in the environment.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.plan import Server
+from benchmarks.serving import SERVING_FLAGS
 
 READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 20
@@ -97,9 +98,7 @@ def start_server(server: Server, *, settings: dict[str, str], log_path: Path) ->
         str(port),
         "--workers",
         str(server.workers),
-        # uvicorn's own access line would be a second log per request: the service writes a
-        # richer one (and the bare ceiling, as a framework alone, writes none).
-        "--no-access-log",
+        *SERVING_FLAGS,
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
