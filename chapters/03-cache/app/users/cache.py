@@ -51,15 +51,18 @@ class UserCache:
 
     async def invalidate(self, user_id: UUID) -> None:
         """Drop the cached copy after a write (the next read reloads it)."""
+        # TODO(cache.single_flight): first, before the DELETE awaits, forget the user's
+        # in-flight load, if any: a load that read the row before this write must neither be
+        # joined nor cache what it read (forgotten after the DELETE, it can still write its
+        # old copy just after the DELETE lands).
         # TODO(cache.invalidation): DELETE the user's key.
-        # TODO(cache.single_flight): and forget its in-flight load, if any: a load that read
-        # the row before this write must neither be joined nor cache what it read.
 
     async def _load_once(self, user_id: UUID) -> UserRead | None:
         # TODO(cache.single_flight): concurrent misses for one user should share one load.
         # Keep one asyncio.Task per user in self._loads (made with asyncio.create_task), drop
-        # it when it is done (add_done_callback), and await it through asyncio.shield, so a
-        # caller that goes away does not cancel the load the others wait for.
+        # it when it is done (add_done_callback; only if it is still the one registered, as
+        # invalidate may have replaced it), and await it through asyncio.shield, so a caller
+        # that goes away does not cancel the load the others wait for.
         return await self._load_and_cache(user_id)
 
     async def _load_and_cache(self, user_id: UUID) -> UserRead | None:
