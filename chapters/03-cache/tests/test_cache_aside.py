@@ -61,9 +61,13 @@ async def test_the_entry_lives_under_the_prefix_with_a_ttl(app, client, create_u
         f"({settings.user_cache_ttl_seconds}..{longest} s); it is {ttl} s {WHERE}."
     )
     assert str(user_id) in stored, (
-        f"The value should be the user as JSON (user.model_dump_json()); it is {stored[:80]!r}."
+        f"The value should be the user as JSON (user.model_dump_json()); it is "
+        f"{stored[:80]!r} {WHERE}."
     )
-    assert body == await read(client, user_id)
+    assert body == await read(client, user_id), (
+        f"A read from the cache should answer exactly what the first read did; read the JSON "
+        f"back with UserRead.model_validate_json {WHERE}."
+    )
 
 
 @pytest.mark.parametrize(

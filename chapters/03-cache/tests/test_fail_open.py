@@ -60,7 +60,11 @@ async def test_reads_are_served_when_redis_refuses_connections(app, create_user)
         f"answered {response.status_code}. Catch redis.exceptions.RedisError around each Redis "
         f"call in UserCache, log a warning, and carry on without the cache {WHERE}."
     )
-    assert response.json()["full_name"] == "Still here"
+    assert response.json()["full_name"] == "Still here", (
+        f"With Redis down, the read should answer the user from PostgreSQL; it answered "
+        f"{response.json()!r}. On a RedisError, go on as on a miss: load from the database "
+        f"{WHERE}."
+    )
 
 
 @pytest.mark.parametrize("settings", [REFUSED], indirect=True, ids=["redis-refuses"])
@@ -116,4 +120,7 @@ async def test_a_read_is_served_when_redis_hangs(settings, app, create_user, han
         f"timeout and answer 200 from PostgreSQL; it answered {response.status_code}. A "
         f"timeout is a RedisError too: catch it {WHERE}."
     )
-    assert response.json()["full_name"] == "Patient"
+    assert response.json()["full_name"] == "Patient", (
+        f"With a Redis that never answers, the read should answer the user from PostgreSQL; "
+        f"it answered {response.json()!r}. On a RedisError, go on as on a miss {WHERE}."
+    )

@@ -45,12 +45,19 @@ async def test_a_read_after_a_delete_is_404(app, client, create_user, redis_clie
     deleted = await client.delete(f"/users/{user_id}")
     after = await client.get(f"/users/{user_id}")
 
-    assert deleted.status_code == 204, f"DELETE /users/{{id}} answered {deleted.status_code}."
+    assert deleted.status_code == 204, (
+        f"DELETE /users/{{id}} should still answer 204; it answered {deleted.status_code} "
+        f"{deleted.text[:200]}. In service.delete_user, keep the delete and the commit as they "
+        f"were and add cache.invalidate after them {WHERE}."
+    )
     assert after.status_code == 404, (
         f"A deleted user is still served from the cache ({after.status_code}). Call "
         f"cache.invalidate in service.delete_user after the commit {WHERE}."
     )
-    assert not await redis_client.exists(app.state.user_cache.key(user_id))
+    assert not await redis_client.exists(app.state.user_cache.key(user_id)), (
+        f"After the delete, Redis should no longer hold the user: DELETE its key in "
+        f"UserCache.invalidate {WHERE}."
+    )
 
 
 async def test_a_read_during_the_commit_cannot_bring_the_old_user_back(
@@ -77,7 +84,11 @@ async def test_a_read_during_the_commit_cannot_bring_the_old_user_back(
     patched = await patch
     after = await client.get(f"/users/{user_id}")
 
-    assert (during.status_code, patched.status_code) == (200, 200)
+    assert (during.status_code, patched.status_code) == (200, 200), (
+        f"A read during a PATCH and the PATCH itself should both answer 200; they answered "
+        f"{during.status_code} and {patched.status_code} {patched.text[:200]}. Call "
+        f"cache.invalidate in service.update_user, after the commit {WHERE}."
+    )
     assert after.json()["full_name"] == "After", (
         "The cache was invalidated before the commit: a read that came in between loaded the "
         "old row and cached it again, so reads answer the old user until the TTL. Call "

@@ -74,12 +74,17 @@ async def test_a_load_overtaken_by_a_write_does_not_cache_the_old_user(
     await reader  # it began before the write: answering "Old" is fair
     after = await client.get(f"/users/{user_id}")
 
-    assert patched.status_code == 200
+    assert patched.status_code == 200, (
+        f"PATCH /users/{{id}} should answer 200 while a load is in flight; it answered "
+        f"{patched.status_code} {patched.text[:200]}. Look at UserCache.invalidate {WHERE}."
+    )
     assert after.json()["full_name"] == "New", (
         "A load read the user, a PATCH changed it and invalidated the cache, then the load "
         "wrote what it had read: reads now answer the old user until the TTL. In "
-        "invalidate, forget the user's load (self._loads.pop), and let _load_and_cache write "
-        f"only if its load is still the registered one {WHERE}."
+        "invalidate, forget the user's load first (self._loads.pop, before the DELETE), and "
+        "let _load_and_cache write only if its load is still the registered one "
+        "(UserCache.invalidate and UserCache._load_and_cache in app/users/cache.py, exercise "
+        "cache.single_flight)."
     )
 
 
@@ -133,8 +138,15 @@ async def test_a_reader_that_goes_away_does_not_cancel_the_shared_load(
         f"{type(answer).__name__} instead of the user: cancelling one waiter cancelled the "
         f"shared load. Await it through asyncio.shield(load) {WHERE}."
     )
-    assert answer.status_code == 200, f"The second reader got {answer.status_code}."
-    assert answer.json()["full_name"] == "Shared"
+    assert answer.status_code == 200, (
+        f"The second reader, waiting on the shared load, got {answer.status_code} "
+        f"{answer.text[:200]} instead of the user: it should receive what the load returns "
+        f"{WHERE}."
+    )
+    assert answer.json()["full_name"] == "Shared", (
+        f"The second reader got {answer.json()!r} instead of the user 'Shared': return what "
+        f"the shared load returns {WHERE}."
+    )
     assert len(loads) == 1, (
         f"The two concurrent reads loaded the user {len(loads)} times: the second should have "
         f"joined the first one's load {WHERE}."
