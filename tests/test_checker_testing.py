@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop import checking
+from workshop import checking, report
 from workshop.checkers import testing
 from workshop.checkers.pytest_runs import PlannedRun, _Subprocesses, run_all
 from workshop.checkers.testing_faults import FAULTS, Edit, Fault, plant
@@ -182,6 +182,26 @@ def test_a_learner_test_that_fails_on_the_correct_service_is_reported_first(
     assert failure.is_assertion
     assert "fails on the correct service" in failure.message
     assert "expected 204 from the liveness probe" in failure.message
+
+
+def test_a_bare_assert_that_fails_on_the_correct_service_shows_what_it_compared(
+    tmp_path, services_env, monkeypatch
+):
+    monkeypatch.setattr(testing, "FAULTS", ())
+    workdir = learner_workdir(tmp_path, ["conftest.py"])
+    (workdir / "tests/test_users.py").write_text(
+        "async def test_wrong_expectation(client):\n"
+        "    response = await client.get('/health/live')\n"
+        "    assert response.status_code == 204\n"
+    )
+
+    result = testing.check(CheckRequest(CHAPTER, workdir, services_env))
+
+    # What the learner reads: the report keeps a message's lines up to pytest's `assert ...`.
+    [failure] = result.result_of("testing.users").failures
+    [first_line, *_] = report.failure_summary(failure.message)
+    assert "fails on the correct service" in first_line
+    assert "assert 200 == 204" in first_line
 
 
 def test_forked_and_subprocess_runs_agree(tmp_path, services_env):

@@ -209,21 +209,25 @@ def _name(test: Outcome) -> str:
 def _judged(test: Outcome, exercise: Exercise | None) -> Outcome:
     """A learner's test (or a fixture check) as it ran on the correct service."""
     exercise_id = exercise.id if exercise else None
-    if _file_of(test) == PROBE_FILE:
-        nodeid = f"fixture check {_name(test)}"
-        prefix = ""
-    else:
-        nodeid = test.nodeid
-        prefix = (
-            f"{_name(test)} fails on the correct service, so it cannot tell a broken one from "
-            "it; make it pass first:\n"
-        )
+    probe = _file_of(test) == PROBE_FILE
+    nodeid = f"fixture check {_name(test)}" if probe else test.nodeid
     if test.outcome == "passed":
         return Outcome(nodeid=nodeid, exercise=exercise_id, outcome="passed")
     if test.outcome == "skipped":
         message = f"{_name(test)} is skipped: a skipped test catches nothing. Remove the skip."
+    elif probe:
+        message = _their_words(test)
     else:
-        message = prefix + _their_words(test)
+        # Their own words on the first line: a bare `assert a == b` is all a learner's test
+        # says, and the report drops lines that start with "assert" (pytest's detail).
+        first, *rest = _their_words(test).splitlines()
+        message = "\n".join(
+            [
+                f"{_name(test)} fails on the correct service, so it cannot tell a broken one "
+                f"from it; make it pass first. It failed on: {first}",
+                *rest,
+            ]
+        )
     # The learner's work is not done yet: an assertion, whatever their test raised.
     return Outcome(nodeid, exercise_id, "failed", message, "AssertionError")
 
