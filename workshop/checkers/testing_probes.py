@@ -117,6 +117,12 @@ async def test_create_user_saves_a_user_who_can_log_in(create_user, client):
     response = await client.post(
         "/auth/token", data={"username": account.email, "password": account.password}
     )
+    assert response.status_code != 429, (
+        f"Logging in with the user create_user returned answered 429 Too Many Requests: the "
+        f"login rate limit counted other tests' logins. Its counters live in Redis under "
+        f"settings.redis_key_prefix, so the `settings` fixture must make a new prefix for "
+        f'every test, such as f"{{redis_namespace}}{{uuid4().hex[:8]}}:" {WHERE}.'
+    )
     assert response.status_code == 200, (
         f"Logging in with the email and password create_user returned answered "
         f"{response.status_code}: the factory should save the user through "
