@@ -138,6 +138,24 @@ def test_the_report_names_unnoticed_faults_in_words_without_their_code(run_works
                 assert line.strip() not in finished.stdout, f"{fault.id} shows its code"
 
 
+def test_the_next_step_of_a_written_suite_is_the_unnoticed_fault_not_a_todo(capsys):
+    exercises = [
+        checking.ExerciseResult(exercise, [checking.Outcome(exercise.id, exercise.id, "passed")])
+        for exercise in CHAPTER.exercises
+    ]
+    cache = next(result for result in exercises if result.exercise.id == "testing.cache")
+    cache.tests.append(
+        checking.Outcome("planted fault cache.no_ttl", "testing.cache", "failed", "Unnoticed: ...")
+    )
+
+    report.render_summary(checking.CheckResult(chapter=CHAPTER, exercises=exercises))
+
+    summary = capsys.readouterr().out
+    assert "Next: testing.cache" in summary
+    assert "TODO(" not in summary, "a written test file has no TODO left to look for"
+    assert "catches the first unnoticed fault" in summary
+
+
 def test_a_partial_suite_catches_its_faults_and_reports_the_others(
     tmp_path, services_env, monkeypatch
 ):

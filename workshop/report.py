@@ -82,9 +82,19 @@ def render_summary(result: CheckResult) -> None:
         return
     next_up = todo[0].exercise
     files = ", ".join(next_up.files)
+    what = f"look for TODO({next_up.id})"
+    if chapter.kind == "write-tests" and todo[0].failures:
+        # Once its stubs are written, a write-tests exercise has no TODO left to look for.
+        first = todo[0].failures[0].nodeid
+        if first.startswith("planted fault"):
+            what = "write a test that catches the first unnoticed fault above"
+        elif first.startswith("fixture check"):
+            what = "fix the fixture that the check above names"
+        elif "::" in first:
+            what = "make the test that fails on the correct service pass"
     out(
         f"{len(todo)} of {len(result.exercises)} exercises to go. Next: {next_up.id} "
-        f"(edit {files} in {chapter.directory}, look for TODO({next_up.id}))."
+        f"(edit {files} in {chapter.directory}, {what})."
     )
 
 
