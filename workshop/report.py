@@ -54,7 +54,9 @@ def _render_exercise(chapter: Chapter, position: int, result: ExerciseResult, wi
     passed = sum(test.outcome == "passed" for test in result.tests)
     exercise = result.exercise
     line = f"{mark(result.status)} {position}. {exercise.id:<{width}}  {exercise.title}"
-    out(f"{line}  ({passed}/{len(result.tests)} tests)", style=colour(result.status))
+    # Write-tests: each of the learner's tests and each planted fault is a check of its own.
+    counted = "checks" if chapter.kind == "write-tests" else "tests"
+    out(f"{line}  ({passed}/{len(result.tests)} {counted})", style=colour(result.status))
     if result.status != "failing":
         return
     first, *others = result.failures
