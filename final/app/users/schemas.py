@@ -2,7 +2,7 @@
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 from pydantic import (
@@ -15,7 +15,6 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from app.users.models import Role
 
@@ -40,6 +39,18 @@ FullName = Annotated[
 Password = Annotated[SecretStr, Field(min_length=8, max_length=128)]
 
 
+def _offer_no_null(schema: dict[str, Any]) -> None:
+    """A nullable field's JSON schema without its null branch, for a field that refuses null."""
+    (offered,) = [branch for branch in schema.pop("anyOf") if branch.get("type") != "null"]
+    schema.update(offered)
+
+
+# Null passes the type (a plain `X | None`, so a bad value is one error naming the field, not
+# one per union branch) and is refused by a validator; the schema does not offer it, so that
+# clients generated from the OpenAPI document do not send what the service rejects.
+NotNull = Field(json_schema_extra=_offer_no_null)
+
+
 class UserCreate(BaseModel):
     """Registration. Unknown fields (`role`, `id`, ...) are refused, not ignored."""
 
@@ -55,10 +66,8 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # Null is refused below, so the schema does not offer it (SkipJsonSchema): clients
-    # generated from the OpenAPI document must not send what the service rejects.
-    email: EmailStr | SkipJsonSchema[None] = None
-    password: Password | SkipJsonSchema[None] = None
+    email: Annotated[EmailStr | None, NotNull] = None
+    password: Annotated[Password | None, NotNull] = None
     full_name: FullName | None = None  # null clears the name
 
     @model_validator(mode="after")
@@ -72,7 +81,7 @@ class UserUpdate(BaseModel):
 class AdminUserUpdate(UserUpdate):
     """What an admin may change about anyone: the role as well."""
 
-    role: Role | SkipJsonSchema[None] = None
+    role: Annotated[Role | None, NotNull] = None
 
     @model_validator(mode="after")
     def refuse_null_role(self) -> Self:
