@@ -88,7 +88,7 @@ async def fill_the_pool(app) -> None:
             await held.enter_async_context(app.state.engine.connect())
 
 
-async def test_twenty_racing_registrations_make_one_user(app, client, count_users):
+async def test_twenty_registrations_that_race_make_one_user(app, client, count_users):
     await registered(client, "warm-up@example.com")
     await fill_the_pool(app)
 
