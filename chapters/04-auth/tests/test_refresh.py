@@ -66,9 +66,12 @@ async def test_an_access_token_is_not_a_refresh_token(client, create_user, login
 
 
 async def test_ten_concurrent_refreshes_with_one_token_let_exactly_one_through(
-    client, create_user, login
+    client, create_user, login, app
 ):
     tokens = await login(await create_user())
+    # Ten idle connections first: a request that had to open one would reach Redis late, after
+    # the others had finished, and a check-then-revoke would look atomic.
+    await asyncio.gather(*(app.state.redis.ping() for _ in range(10)))
 
     responses = await asyncio.gather(
         *(post_refresh(client, tokens.refresh_token) for _ in range(10))
