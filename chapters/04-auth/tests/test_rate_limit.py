@@ -36,7 +36,8 @@ async def test_the_sixth_failed_login_in_a_window_gets_429_with_retry_after(app_
     seconds = int(retry_after) if retry_after.isdigit() else 0
     assert 1 <= seconds <= 60, (
         f"The 429 should say when to try again: a Retry-After header of 1 to 60 seconds (the "
-        f"window's rest); it is {retry_after!r}."
+        f"window's rest); it is {retry_after!r}. Give the HTTPException of limit_logins "
+        f"headers={{'Retry-After': str(result.reset_after_seconds)}}, in seconds, not ms. {WHERE}"
     )
 
 
