@@ -135,11 +135,13 @@ REFUSED: dict[str, tuple[Forgery, str]] = {
     ),
     "without type": (
         lambda uid: forge(claims_for(uid, type=None)),
-        "validate the payload with TokenClaims.model_validate.",
+        "validate the payload with TokenClaims.model_validate, and catch pydantic's "
+        "ValidationError as well as JWTError.",
     ),
     "whose sub is not a user id": (
         lambda uid: forge(claims_for(uid, sub="admin")),
-        "validate the payload with TokenClaims.model_validate (sub is a UUID).",
+        "validate the payload with TokenClaims.model_validate (sub is a UUID), and catch "
+        "pydantic's ValidationError as well as JWTError.",
     ),
     "that is not a JWT at all": (lambda uid: "not-a-token", "catch jose's JWTError."),
 }
