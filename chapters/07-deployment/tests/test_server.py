@@ -84,7 +84,9 @@ def test_the_image_sets_workers_and_trusted_proxies():
     )
     assert "*" not in trusted, (
         'FORWARDED_ALLOW_IPS="*" trusts every client: anyone could send X-Forwarded-For and '
-        f"pick their own address, and with it their own rate-limit bucket. {WHERE}"
+        "pick their own address, and with it their own rate-limit bucket. Name the proxies "
+        "you trust instead: FORWARDED_ALLOW_IPS=127.0.0.1 here (the test's proxy), your load "
+        f"balancer's address or network in production. {WHERE}"
     )
 
 
