@@ -121,3 +121,9 @@ async def test_uvicorn_lines_go_through_the_json_handler(settings, json_logs):
         f"handlers of 'uvicorn', 'uvicorn.error' and 'uvicorn.access' and let them propagate. "
         f"{WHERE}"
     )
+    assert not plain_text.getvalue(), (
+        f"uvicorn's own handler still wrote the access line, as plain text "
+        f"({plain_text.getvalue()!r}), so every line would be written twice. Clear the handlers "
+        f"of 'uvicorn', 'uvicorn.error' and 'uvicorn.access' (handlers.clear()), as well as "
+        f"letting them propagate. {WHERE}"
+    )
