@@ -36,6 +36,12 @@ async def test_a_bug_answers_a_500_problem_with_the_request_id(client, broken_ro
     body = response.json()
     assert body.get("code") == "internal_error", f"`code` should be 'internal_error'; got {body}."
     header_id = response.headers.get("x-request-id")
+    assert header_id or body.get("request_id"), (
+        "The 500 has no request id, in its body or its X-Request-ID header. Answer through "
+        "_request_problem, which reads request.state.request_id, and check that "
+        "RequestIdMiddleware stores the id in scope['state'] (app/middleware.py, exercise "
+        f"errors.request_id). {WHERE}"
+    )
     assert header_id, (
         "The 500 lacks the X-Request-ID header. The Exception handler runs in "
         "ServerErrorMiddleware, outside RequestIdMiddleware, so that middleware never sees this "
