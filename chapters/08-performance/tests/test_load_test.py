@@ -258,5 +258,5 @@ def test_the_scenario_runs_headless_without_failures_and_covers_every_journey(se
     assert not missing, (
         f"In {run.seconds:.0f} s with {USERS} users, no request was named {missing}.\n"
         f"Names seen: {named}{raw_ids}.\n"
-        f"Register and log in in on_start and write every @task {WHERE}."
+        f"Register and log in from on_start, and write every @task {WHERE}."
     )
