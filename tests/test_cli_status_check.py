@@ -58,8 +58,28 @@ def test_check_passes_extra_arguments_to_pytest(run_workshop):
     assert finished.returncode == 1
     lines = finished.stdout.splitlines()
     assert any(line.startswith("[FAIL] 1. config.health") for line in lines), finished.stdout
-    # Exercises whose tests were deselected are "not run", not failing.
+    # Exercises whose tests were deselected are "not run", not failing, nor "to go".
     assert sum(line.startswith("[ -- ]") for line in lines) == len(EXERCISE_IDS) - 1
+    assert "Of the selected tests, 1 exercise(s) fail. Next: config.health" in finished.stdout
+    assert "to go" not in finished.stdout
+
+
+def test_a_selection_that_passes_exits_0_and_says_it_was_partial(run_workshop, solve_chapter):
+    solve_chapter("01-config")
+
+    finished = run_workshop("check", "01", "--", "-k", "liveness")
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "The selected tests pass (1 of 5 exercises touched)" in finished.stdout
+    assert "`uv run workshop check 01` checks the whole chapter" in finished.stdout
+
+
+def test_a_selection_that_matches_nothing_says_so_and_exits_2(run_workshop):
+    finished = run_workshop("check", "01", "--", "-k", "no_such_test_name")
+
+    assert finished.returncode == 2, finished.stdout + finished.stderr
+    assert "No test matched -k no_such_test_name: nothing was checked." in finished.stdout
+    assert "could not run" not in finished.stdout
 
 
 @pytest.mark.parametrize(

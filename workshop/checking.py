@@ -26,6 +26,7 @@ from workshop.manifest import Chapter, Exercise
 CHAPTER_PYTEST_CONFIG = Path(__file__).with_name("chapter_pytest.ini")
 # How a test may fail on a starter: an assertion, or pytest.fail() (which raises `Failed`).
 ASSERTION_EXCEPTIONS = frozenset({"AssertionError", "Failed"})
+NO_TESTS_COLLECTED = 5  # pytest.ExitCode.NO_TESTS_COLLECTED, without importing pytest here
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,36 @@ class CheckResult:
     services_line: str | None = None
     exit_status: int = 0
     output: str = ""  # pytest's own output, shown when it could not run the tests
+    selection: tuple[str, ...] = ()  # the learner's extra pytest arguments: a partial check
+
+    @property
+    def ran(self) -> bool:
+        return bool(any(result.tests for result in self.exercises) or self.untagged)
+
+    @property
+    def selected_nothing(self) -> bool:
+        """The learner's `-k` (or other selection) matched no test: nothing was checked."""
+        return (
+            self.exit_status == NO_TESTS_COLLECTED
+            and not self.ran
+            and not self.collection_errors
+            and not self.environment_error
+        )
 
     @property
     def crashed(self) -> bool:
         """pytest stopped without running the tests (and not for a missing service)."""
-        ran = any(result.tests for result in self.exercises) or self.untagged
-        return not ran and not self.collection_errors and not self.environment_error
+        return (
+            not self.ran
+            and not self.selected_nothing
+            and not self.collection_errors
+            and not self.environment_error
+        )
+
+    @property
+    def checked(self) -> list[ExerciseResult]:
+        """The exercises whose tests ran: all of them, unless the learner selected some."""
+        return [result for result in self.exercises if result.status != "not run"]
 
     @property
     def passed(self) -> bool:
@@ -91,7 +116,12 @@ class CheckResult:
             not self.environment_error
             and not self.collection_errors
             and not self.crashed
-            and all(result.status == "passed" for result in self.exercises)
+            and not self.selected_nothing
+            # A selection (`-- -k race`) passes when what it ran passes.
+            and all(
+                result.status == "passed"
+                for result in (self.checked if self.selection else self.exercises)
+            )
             and all(test.outcome in ("passed", "skipped") for test in self.untagged + self.stray)
         )
 
@@ -137,9 +167,11 @@ def run_chapter_tests(request: CheckRequest) -> CheckResult:
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
     if "No module named pytest" in completed.stderr:
         report["environment_error"] = "pytest is not installed here: run `uv sync`."
-    return _result_from_report(
+    result = _result_from_report(
         request.chapter, report, completed.returncode, completed.stdout + completed.stderr
     )
+    result.selection = request.pytest_args
+    return result
 
 
 def _result_from_report(chapter: Chapter, report: dict, exit_status: int, output: str):

@@ -113,6 +113,8 @@ def _run_check(manifest: Manifest, chapter: Chapter, pytest_args: list[str]) -> 
 def _exit_code(result: CheckResult) -> int:
     if result.environment_error:
         return ENVIRONMENT
+    if result.selected_nothing:
+        return USAGE  # the learner's selection was wrong, not the code
     return OK if result.passed else FAILING
 
 

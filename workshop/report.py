@@ -30,6 +30,17 @@ def render_check(result: CheckResult) -> None:
         out(f"{mark('failing')} Your environment is not ready: {result.environment_error}")
         out(f"  This is not about your code. Run {command('uv run workshop doctor')}.")
         return
+    if result.selected_nothing:
+        out(
+            f"{mark('not run')} No test matched {' '.join(result.selection)}: nothing was checked.",
+            style="yellow",
+        )
+        out(
+            f"  Check the whole chapter with {command(f'uv run workshop check {chapter.number}')},"
+            " or pick a word from a test's name (a full check names the first failing test of"
+            " each exercise)."
+        )
+        return
     if result.crashed:
         out(f"{mark('failing')} pytest could not run the tests. Its output:", style="red")
         for line in result.output.strip().splitlines()[-20:]:
@@ -73,9 +84,12 @@ def _render_exercise(chapter: Chapter, position: int, result: ExerciseResult, wi
 def render_summary(result: CheckResult) -> None:
     """The last line of a check: how far the chapter is, and what to do next."""
     chapter = result.chapter
-    todo = [r for r in result.exercises if r.status != "passed"]
-    if result.environment_error or result.crashed:
+    if result.environment_error or result.crashed or result.selected_nothing:
         return
+    if result.selection:
+        _render_selection_summary(result)
+        return
+    todo = [r for r in result.exercises if r.status != "passed"]
     if result.passed:
         out(f"Chapter {chapter.number} passes: all {len(result.exercises)} exercises are done.")
         return
@@ -97,6 +111,25 @@ def render_summary(result: CheckResult) -> None:
     out(
         f"{len(todo)} of {len(result.exercises)} exercises to go. Next: {next_up.id} "
         f"(edit {files} in {chapter.directory}, {what})."
+    )
+
+
+def _render_selection_summary(result: CheckResult) -> None:
+    """A check narrowed by the learner (`-- -k race`) speaks only of what it ran."""
+    chapter = result.chapter
+    checked = result.checked
+    failing = [r for r in checked if r.status != "passed"]
+    whole = command(f"uv run workshop check {chapter.number}")
+    if not failing:
+        out(
+            f"The selected tests pass ({len(checked)} of {len(chapter.exercises)} exercises "
+            f"touched). {whole} checks the whole chapter."
+        )
+        return
+    next_up = failing[0].exercise
+    out(
+        f"Of the selected tests, {len(failing)} exercise(s) fail. Next: {next_up.id} (edit "
+        f"{', '.join(next_up.files)} in {chapter.directory}). {whole} checks the whole chapter."
     )
 
 
