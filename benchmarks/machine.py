@@ -29,6 +29,7 @@ PACKAGES = (
     "sqlalchemy",
     "asyncpg",
     "redis",
+    "hiredis",
     "python-jose",
     "pwdlib",
     "argon2-cffi",

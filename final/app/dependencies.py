@@ -24,7 +24,7 @@ from app.auth.tokens import TokenClaims
 from app.config import Settings
 from app.database import get_session
 from app.users.cache import UserCache
-from app.users.dependencies import get_requested_user
+from app.users.dependencies import get_requested_user_json
 from app.users.schemas import UserRead
 
 
@@ -53,4 +53,5 @@ AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]
 CurrentUser = Annotated[UserRead, Depends(get_current_user)]
 CurrentLogin = Annotated[Login, Depends(get_current_login)]
 AdminUser = Annotated[UserRead, Depends(get_admin_user)]
-RequestedUser = Annotated[UserRead, Depends(get_requested_user)]
+# UserRead's JSON, ready to send (see users/router.py's read_user).
+RequestedUserJson = Annotated[str, Depends(get_requested_user_json)]

@@ -153,3 +153,19 @@ async def test_with_redis_down_the_cache_serves_from_postgres(
 
     assert created.status_code == 201, "registration needs PostgreSQL only"
     assert user.email == "up@example.com"
+
+
+async def test_a_cached_read_sends_what_fastapi_would_serialize(client, create_user, login):
+    tokens = await _warm_reader(client, create_user, login)
+    target = await create_user()
+    target_tokens = await login(target)
+
+    from_database = await client.get(f"/users/{target.id}", headers=tokens.headers)
+    from_cache = await client.get(f"/users/{target.id}", headers=tokens.headers)
+    serialized_by_fastapi = await client.get("/users/me", headers=target_tokens.headers)
+
+    assert from_cache.status_code == from_database.status_code == 200
+    assert from_cache.headers["content-type"] == "application/json"
+    assert from_cache.content == from_database.content == serialized_by_fastapi.content, (
+        "a cache hit is sent as stored: the entry must be exactly the response's JSON"
+    )

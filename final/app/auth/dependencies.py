@@ -2,7 +2,8 @@
 all without touching PostgreSQL while the cache is warm.
 
 Decoding is CPU only. The revocation marks, the caller's cached user and any other user the
-route reads come back in ONE Redis round trip (MGET): the whole Redis cost of a read.
+route reads come back in ONE Redis round trip (MGET): the whole Redis cost of a read. A read
+of another user gets that user's cached JSON as it is stored, ready to send.
 """
 
 import logging
@@ -49,13 +50,13 @@ async def get_access_claims(request: Request, token: BearerToken) -> TokenClaims
     return claims
 
 
-async def authenticate(
-    request: Request, token: str | None, *, also_read: Sequence[UUID] = ()
-) -> tuple[UserRead, list[UserRead]]:
-    """The caller, and the users `also_read` names, after one MGET for all of them.
+async def _check_token_and_fetch(
+    request: Request, token: str | None, also_read: Sequence[UUID]
+) -> tuple[TokenClaims, UserCache, list[str | None]]:
+    """The token checked, and the cached entries of its user and of `also_read`, in ONE MGET.
 
-    Raises 401 for a bad or revoked token or a caller that no longer exists, 503 when Redis
-    cannot say whether the token is revoked (fail closed), UserNotFound for `also_read`.
+    Raises 401 for a bad or revoked token, 503 when Redis cannot say whether the token is
+    revoked (fail closed).
     """
     claims = _verified_claims(request, token)
     state = request.app.state
@@ -70,21 +71,36 @@ async def authenticate(
         raise RevocationCheckUnavailable() from None
     if any(mark is not None for mark in found[: len(marks)]):
         raise TokenRevoked()
-    cached = found[len(marks) :]
+    return claims, cache, found[len(marks) :]
+
+
+async def authenticate(request: Request, token: str | None) -> UserRead:
+    """The caller, after one MGET; 401 as well when its user no longer exists."""
+    claims, cache, (caller_entry,) = await _check_token_and_fetch(request, token, ())
     try:
-        caller = await cache.resolve(claims.sub, cached[0])
+        return await cache.resolve(claims.sub, caller_entry)
     except UserNotFound:
         raise InvalidToken("The token's user no longer exists.") from None
-    others = [
-        await cache.resolve(user_id, raw)
-        for user_id, raw in zip(also_read, cached[1:], strict=True)
-    ]
-    return caller, others
+
+
+async def authenticate_and_read_json(request: Request, token: str | None, user_id: UUID) -> str:
+    """For an authenticated read of another user: that user's JSON, after one MGET.
+
+    The caller only has to exist, so its entry is not parsed either. Raises as
+    `authenticate` does, and UserNotFound for `user_id`.
+    """
+    claims, cache, (caller_entry, user_entry) = await _check_token_and_fetch(
+        request, token, (user_id,)
+    )
+    try:
+        await cache.ensure_exists(claims.sub, caller_entry)
+    except UserNotFound:
+        raise InvalidToken("The token's user no longer exists.") from None
+    return await cache.resolve_json(user_id, user_entry)
 
 
 async def get_current_user(request: Request, token: BearerToken) -> UserRead:
-    caller, _ = await authenticate(request, token)
-    return caller
+    return await authenticate(request, token)
 
 
 @dataclass(frozen=True)

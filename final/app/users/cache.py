@@ -64,10 +64,26 @@ class UserCache:
         """The user from an entry the caller fetched itself (in a batch), else from PostgreSQL."""
         return (self.parse(raw) if self.enabled else None) or await self.load(user_id)
 
+    async def resolve_json(self, user_id: UUID, raw: str | None) -> str:
+        """Like `resolve`, as UserRead's JSON. An entry IS that JSON (`_write` stores
+        `model_dump_json`), so a hit is returned as stored: never parsed, never re-encoded."""
+        if self.enabled and self._counted(raw) is not None:
+            return raw
+        return (await self.load(user_id)).model_dump_json()
+
+    async def ensure_exists(self, user_id: UUID, raw: str | None) -> None:
+        """Raise UserNotFound unless the user exists; an entry says so without being parsed."""
+        if self.enabled and self._counted(raw) is not None:
+            return
+        await self.load(user_id)
+
     def parse(self, raw: str | None) -> UserRead | None:
         """A cached entry, counted as a hit or a miss."""
+        return None if self._counted(raw) is None else UserRead.model_validate_json(raw)
+
+    def _counted(self, raw: str | None) -> str | None:
         (CACHE_MISSES if raw is None else CACHE_HITS).inc()
-        return None if raw is None else UserRead.model_validate_json(raw)
+        return raw
 
     async def load(self, user_id: UUID) -> UserRead:
         """The user from PostgreSQL, once however many ask at the same time; then cached.
