@@ -47,8 +47,12 @@ def _mark_broken_connections(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
-def create_engine_from(settings: Settings) -> AsyncEngine:
-    """The process's connection pool. Called in the lifespan, never at import."""
+def create_engine_from(settings: Settings, *, pre_ping: bool = True) -> AsyncEngine:
+    """A connection pool of the process. Called in the lifespan, never at import.
+
+    `pre_ping=False` is for reads that may simply be sent again: their pool saves the ping's
+    round trip on every checkout, and the caller retries once on a connection found dead.
+    """
     engine = create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -57,7 +61,7 @@ def create_engine_from(settings: Settings) -> AsyncEngine:
         pool_recycle=settings.database_pool_recycle_seconds,
         # A checkout tests the connection first (one round trip) and replaces a dead one,
         # so connections that PostgreSQL dropped while idle never reach a request.
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args={
             "timeout": settings.database_connect_timeout_seconds,
             "server_settings": {"application_name": settings.app_name},

@@ -44,17 +44,23 @@ logger = logging.getLogger(__name__)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine_from(settings)
-    install_query_logging(engine, settings)
-    track_pool_usage(engine)
+    # The user cache's loads get a pool of their own without pre-ping: a primary-key read
+    # is retried once instead when its connection turns out dead (users/cache.py), while
+    # sessions, which write, keep the ping that never hands them a dropped connection.
+    read_engine = create_engine_from(settings, pre_ping=False)
+    for pool_owner in (engine, read_engine):
+        install_query_logging(pool_owner, settings)
+        track_pool_usage(pool_owner)
     redis = create_redis(settings)
     password_hasher = PasswordHasher(settings)
     sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
 
     app.state.engine = engine
+    app.state.read_engine = read_engine
     app.state.sessionmaker = sessionmaker
     app.state.redis = redis
     app.state.password_hasher = password_hasher
-    app.state.user_cache = UserCache(redis=redis, engine=engine, settings=settings)
+    app.state.user_cache = UserCache(redis=redis, engine=read_engine, settings=settings)
     app.state.rate_limiter = RateLimiter(redis, settings)
     try:
         await password_hasher.prepare()
@@ -64,6 +70,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         password_hasher.close()
         await redis.aclose()
         await engine.dispose()
+        await read_engine.dispose()
         forget_this_process()
         logger.info("stopped")
 

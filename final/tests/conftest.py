@@ -67,16 +67,19 @@ class QueryCounter:
 
 @pytest.fixture
 def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
-    """Counts the SQL statements the app's engine sends from now on."""
+    """Counts the SQL statements the app's engines (sessions' and cache loads') send from now
+    on."""
     counter = QueryCounter()
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
         counter.statements.append(statement)
 
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
+    engines = [app.state.engine.sync_engine, app.state.read_engine.sync_engine]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     yield counter
-    event.remove(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ async def test_reads_fail_open_when_the_cache_redis_is_down(client, create_user,
     dead = Redis.from_url(DEAD_REDIS_URL, socket_connect_timeout=0.2, socket_timeout=0.2)
     # Only the cache loses Redis here; the revocation check keeps it (it fails closed).
     app.state.user_cache = UserCache(
-        redis=dead, engine=app.state.engine, settings=app.state.settings
+        redis=dead, engine=app.state.read_engine, settings=app.state.settings
     )
     try:
         response = await client.get(f"/users/{target.id}", headers=tokens.headers)

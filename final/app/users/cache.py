@@ -13,6 +13,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
@@ -128,6 +129,18 @@ class UserCache:
             del self._loads[user_id]
 
     async def _from_database(self, user_id: UUID) -> UserRead | None:
+        try:
+            return await self._select_user_row(user_id)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # The engine's pool does not ping a connection before use (a round trip on
+            # every read): one PostgreSQL dropped while idle is found dead here instead.
+            # The pool has discarded it and every older one, and a read by primary key
+            # changes nothing, so it is sent again, once, on a fresh connection.
+            return await self._select_user_row(user_id)
+
+    async def _select_user_row(self, user_id: UUID) -> UserRead | None:
         # A connection of its own (a load may serve many requests) and no ORM session: one
         # row read once needs no identity map, and no transaction (no BEGIN, no ROLLBACK).
         async with self._engine.connect() as connection:

@@ -1,7 +1,7 @@
 """Regression tests for the bugs the reliability suite found in final/app, one per fix."""
 
 import asyncio
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import jsonschema
@@ -247,6 +247,24 @@ async def test_connections_dropped_while_idle_never_reach_a_request(own_connecti
         answers = [(await client.post("/users", json=_account())).status_code for _ in range(8)]
 
     assert answers == [201] * 8, "pre-ping replaces each dropped connection unseen"
+
+
+async def test_a_user_load_on_a_dropped_connection_is_sent_again(own_connections_app):
+    """The user cache's pool skips the pre-ping (a round trip on every read, the largest
+    single cost of an uncached read): a load handed a connection PostgreSQL dropped while
+    idle is retried once, on a fresh connection, and the caller never sees the corpse."""
+    app = own_connections_app
+    cache = app.state.user_cache
+    async with client_for(app) as client:
+        created = [await client.post("/users", json=_account()) for _ in range(3)]
+    user_ids = [UUID(response.json()["id"]) for response in created]
+    for user_id in user_ids:  # the loads' pool now holds an idle connection
+        await cache.load(user_id)
+    assert await _terminate_own_connections(app) > 0, "the pools held connections to drop"
+
+    reloaded = [(await cache.load(user_id)).id for user_id in user_ids]
+
+    assert reloaded == user_ids
 
 
 async def test_a_connection_dropped_mid_request_is_a_503_not_a_500(own_connections_app):
