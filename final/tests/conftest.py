@@ -5,13 +5,22 @@ namespace; each test gets a fresh app, truncated tables and a Redis prefix of it
 """
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 import pytest
 from fastapi import FastAPI
-from final_helpers import DEFAULT_PASSWORD, client_for, make_settings, running_app
+from final_helpers import (
+    DEFAULT_PASSWORD,
+    FAST_PASSWORD_HASHING,
+    TEST_SECRET_KEY,
+    client_for,
+    make_settings,
+    running_app,
+)
+from final_servers import running_servers
 from httpx import AsyncClient
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -151,3 +160,31 @@ def login(client: AsyncClient) -> Login:
 async def admin_tokens(create_user: CreateUser, login: Login) -> Tokens:
     """An admin's tokens (its writes may also hit the rate limit: a 429 is a fine answer)."""
     return await login(await create_user(role=Role.ADMIN))
+
+
+@pytest.fixture
+def server_environment(database_url, redis_url, redis_namespace, database_schema, tmp_path):
+    """What every server process of one test shares: the database, Redis and its key prefix,
+    and one PROMETHEUS_MULTIPROC_DIR (see final_servers.py)."""
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    return {
+        **os.environ,
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"{redis_namespace}{tmp_path.name}:",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOGIN_RATE_LIMIT": "3",
+        "REDIS_SOCKET_TIMEOUT_SECONDS": "5",  # no fail-open by a stall on a busy machine
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        **{name.upper(): str(value) for name, value in FAST_PASSWORD_HASHING.items()},
+    }
+
+
+@pytest.fixture
+def two_servers(server_environment, tmp_path) -> Iterator[tuple[str, str]]:
+    """The URLs of two server processes of the app, like two workers of the image."""
+    with running_servers(server_environment, tmp_path, 2) as (a, b):
+        yield a.url, b.url

@@ -8,6 +8,7 @@ from uuid import uuid4
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from app.config import Settings
@@ -22,6 +23,9 @@ FAST_PASSWORD_HASHING = {
     "password_hash_parallelism": 1,
 }
 DEFAULT_PASSWORD = "correct horse battery staple"
+
+# Every sample of a /metrics answer, by name and labels.
+MetricSamples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 def make_settings(
@@ -57,3 +61,17 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
 def client_for(application: FastAPI, **transport_options: object) -> AsyncClient:
     transport = ASGITransport(app=application, **transport_options)
     return AsyncClient(transport=transport, base_url="http://test")
+
+
+def parse_metrics(exposition: str) -> MetricSamples:
+    """The samples of a Prometheus text exposition (what /metrics answers)."""
+    samples: MetricSamples = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def metric_value(samples: MetricSamples, name: str, **labels: str) -> float:
+    """The sample with exactly these labels; 0 when the series does not exist (yet)."""
+    return samples.get((name, frozenset(labels.items())), 0.0)

@@ -1,23 +1,15 @@
 """Prometheus metrics: latency by route template, responses by status, cache, limits, pool."""
 
-from final_helpers import client_for, make_settings, running_app
-from prometheus_client.parser import text_string_to_metric_families
+from final_helpers import MetricSamples, client_for, make_settings, parse_metrics, running_app
+from final_helpers import metric_value as value
 from sqlalchemy import text
 
 
-async def scrape(client) -> dict[tuple[str, frozenset], float]:
+async def scrape(client) -> MetricSamples:
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    samples = {}
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return samples
-
-
-def value(samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
+    return parse_metrics(response.text)
 
 
 async def test_latency_and_responses_are_labelled_by_route_template(client, create_user, login):

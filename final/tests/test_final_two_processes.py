@@ -1,120 +1,22 @@
 """Two server processes, one PostgreSQL and one Redis: limits, revocations and metrics are
 shared state, so they must hold whichever process a request lands on."""
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import psutil
 import pytest
-from final_helpers import FAST_PASSWORD_HASHING, TEST_SECRET_KEY
-from prometheus_client.parser import text_string_to_metric_families
-
-FINAL_DIR = Path(__file__).resolve().parents[1]
-STARTUP_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_ready(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the server exited:\n{log.read_text()[-3000:]}"
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} was not ready after {STARTUP_SECONDS} s:\n{log.read_text()}")
-
-
-@pytest.fixture
-def server_environment(database_url, redis_url, redis_namespace, database_schema, tmp_path):
-    """What every server of one test shares: the database, Redis and its key prefix."""
-    metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    return {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": f"{redis_namespace}{tmp_path.name}:",
-        "SECRET_KEY": TEST_SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOGIN_RATE_LIMIT": "3",
-        "REDIS_SOCKET_TIMEOUT_SECONDS": "5",  # no fail-open by a stall on a busy machine
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        **{name.upper(): str(value) for name, value in FAST_PASSWORD_HASHING.items()},
-    }
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    process: subprocess.Popen
-    log: Path
-
-
-@contextmanager
-def running_servers(environment: dict, log_dir: Path, count: int) -> Iterator[list[Server]]:
-    """`count` uvicorn processes of the app on free ports, once all are ready."""
-    servers = []
-    try:
-        for number in range(count):
-            port = free_port()
-            log = log_dir / f"server-{number}.log"
-            command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
-            command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
-            with log.open("w") as output:
-                process = subprocess.Popen(
-                    command, cwd=FINAL_DIR, env=environment, stdout=output, stderr=output
-                )
-            servers.append(Server(f"http://127.0.0.1:{port}", process, log))
-        for server in servers:
-            wait_until_ready(server.url, server.process, server.log)
-        yield servers
-    finally:
-        for server in servers:
-            server.process.terminate()
-        for server in servers:
-            try:
-                server.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-
-
-@pytest.fixture
-def two_servers(server_environment, tmp_path) -> Iterator[tuple[str, str]]:
-    with running_servers(server_environment, tmp_path, 2) as (a, b):
-        yield a.url, b.url
+from final_helpers import metric_value
+from final_servers import STARTUP_SECONDS, running_servers, scrape
 
 
 def scrape_429s(url: str) -> float:
-    text = httpx.get(f"{url}/metrics").text
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = sample.labels
-            if (
-                sample.name == "http_responses_total"
-                and labels.get("route") == "/auth/token"
-                and labels.get("status") == "429"
-            ):
-                return sample.value
-    return 0.0
+    return metric_value(
+        scrape(url), "http_responses_total", method="POST", route="/auth/token", status="429"
+    )
 
 
 def test_revocation_rate_limits_and_metrics_hold_across_processes(two_servers):
