@@ -47,21 +47,26 @@ def _mark_broken_connections(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
-def create_engine_from(settings: Settings, *, pre_ping: bool = True) -> AsyncEngine:
+def create_engine_from(settings: Settings, *, retried_reads: bool = False) -> AsyncEngine:
     """A connection pool of the process. Called in the lifespan, never at import.
 
-    `pre_ping=False` is for reads that may simply be sent again: their pool saves the ping's
-    round trip on every checkout, and the caller retries once on a connection found dead.
+    `retried_reads=True` is the pool of reads that may simply be sent again (users/cache.py):
+    it skips the pre-ping, whose round trip on every checkout the caller replaces by one
+    retry on a connection found dead. Its checkouts are then short and come in bursts, and
+    the connections a burst opened beyond `pool_size` would be closed as they came back and
+    opened again for the next one (hundreds a second under load): so it keeps every
+    connection it opens, up to the same most-at-once as the other pool.
     """
+    most_at_once = settings.database_pool_size + settings.database_max_overflow
     engine = create_async_engine(
         settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
+        pool_size=most_at_once if retried_reads else settings.database_pool_size,
+        max_overflow=0 if retried_reads else settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,
         pool_recycle=settings.database_pool_recycle_seconds,
         # A checkout tests the connection first (one round trip) and replaces a dead one,
         # so connections that PostgreSQL dropped while idle never reach a request.
-        pool_pre_ping=pre_ping,
+        pool_pre_ping=not retried_reads,
         connect_args={
             "timeout": settings.database_connect_timeout_seconds,
             "server_settings": {"application_name": settings.app_name},

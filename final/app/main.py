@@ -47,7 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The user cache's loads get a pool of their own without pre-ping: a primary-key read
     # is retried once instead when its connection turns out dead (users/cache.py), while
     # sessions, which write, keep the ping that never hands them a dropped connection.
-    read_engine = create_engine_from(settings, pre_ping=False)
+    read_engine = create_engine_from(settings, retried_reads=True)
     for pool_owner in (engine, read_engine):
         install_query_logging(pool_owner, settings)
         track_pool_usage(pool_owner)
