@@ -12,7 +12,7 @@ it. The weights are per thousand tasks:
     log out, then log in         3   refresh tokens live two weeks: sign-ins are rare
     register a new account       1   new accounts are a small share of active users
 
-Login and registration cost an argon2 hash (about 140 ms of one core) on purpose. In a real user
+Login and registration cost an argon2 hash (about 130 ms of one core) on purpose. In a real user
 base they are a fraction of a percent of the requests, as here; were they one request in a
 hundred, the journey's p99 would be the argon2 cost by construction, whatever the service.
 The think time is that of an app making calls, not of a person reading a page.

@@ -1,8 +1,8 @@
 """Login: `POST /auth/token` with a seeded user's email and password.
 
-Bounded by password hashing on purpose: every login is one argon2 verify, about 140 ms of one
+Bounded by password hashing on purpose: every login is one argon2 verify, about 130 ms of one
 core here, which is what makes guessing passwords expensive. Its throughput is therefore
-roughly (cores ÷ 0.14 s), whatever the framework; the figure shows that cost, not a defect.
+roughly (cores ÷ 0.13 s), whatever the framework; the figure shows that cost, not a defect.
 """
 
 from locust import FastHttpUser, constant, task

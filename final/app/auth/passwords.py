@@ -1,6 +1,6 @@
 """Password hashing with argon2 (pwdlib), off the event loop, in a bounded thread pool.
 
-One argon2 verify costs about 140 ms of one core with the default parameters (64 MiB, three
+One argon2 verify costs about 130 ms of one core with the default parameters (64 MiB, three
 passes, one lane). Run on the event loop it would stall every other request; run in an
 unbounded pool a burst of logins would take every core. A pool of about one thread per core
 makes the burst queue instead, and its threads run at a low scheduling priority: when a core
