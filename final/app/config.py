@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = Field(10, ge=1, description="Connections kept open per process.")
     database_max_overflow: int = Field(10, ge=0, description="Extra connections under load.")
+    database_read_pool_size: int = Field(
+        10,
+        ge=1,
+        description="Connections for the user cache's reads, besides the pool above: a process "
+        "opens at most pool size + overflow + this many.",
+    )
     database_pool_timeout_seconds: float = Field(
         5.0, gt=0, description="How long a request waits for a free connection before failing."
     )

@@ -55,12 +55,13 @@ def create_engine_from(settings: Settings, *, retried_reads: bool = False) -> As
     retry on a connection found dead. Its checkouts are then short and come in bursts, and
     the connections a burst opened beyond `pool_size` would be closed as they came back and
     opened again for the next one (hundreds a second under load): so it keeps every
-    connection it opens, up to the same most-at-once as the other pool.
+    connection it opens, up to `database_read_pool_size`, with no overflow.
     """
-    most_at_once = settings.database_pool_size + settings.database_max_overflow
     engine = create_async_engine(
         settings.database_url,
-        pool_size=most_at_once if retried_reads else settings.database_pool_size,
+        pool_size=settings.database_read_pool_size
+        if retried_reads
+        else settings.database_pool_size,
         max_overflow=0 if retried_reads else settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,
         pool_recycle=settings.database_pool_recycle_seconds,

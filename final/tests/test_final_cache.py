@@ -1,12 +1,14 @@
 """The user cache: cache-aside with TTL and jitter, invalidation, single flight, fail open."""
 
 import asyncio
+from uuid import uuid4
 
 from final_helpers import client_for, make_settings, running_app
 from redis.asyncio import Redis
 
-from app.users.cache import UserCache
+from app.users.cache import UserCache, entry_format
 from app.users.models import Role, User
+from app.users.schemas import UserRead
 
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 
@@ -64,7 +66,9 @@ async def test_the_app_writes_its_keys_under_the_configured_prefix(client, creat
     keys = [key async for key in redis.scan_iter(match="*", count=1000)]
     ours = [key for key in keys if key.startswith(app.state.settings.redis_key_prefix)]
 
-    assert {key.split(":")[-2] for key in ours} >= {"user", "jti", "login"}
+    # A user entry's kind carries its format's fingerprint: `user.3f2a9c1b`.
+    kinds = {key.split(":")[-2].split(".")[0] for key in ours}
+    assert kinds >= {"user", "jti", "login"}
 
 
 async def test_a_write_invalidates_the_cached_user(client, create_user, login, app):
@@ -169,3 +173,15 @@ async def test_a_cached_read_sends_what_fastapi_would_serialize(client, create_u
     assert from_cache.content == from_database.content == serialized_by_fastapi.content, (
         "a cache hit is sent as stored: the entry must be exactly the response's JSON"
     )
+
+
+async def test_a_new_shape_of_user_reads_new_keys(app):
+    """A hit is sent as stored: entries written in another shape of UserRead must not be read."""
+
+    class UserReadWithNickname(UserRead):
+        nickname: str | None = None
+
+    key = app.state.user_cache.key(uuid4())
+
+    assert f":user.{entry_format(UserRead)}:" in key
+    assert f":user.{entry_format(UserReadWithNickname)}:" not in key

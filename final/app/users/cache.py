@@ -6,10 +6,13 @@ was lost while Redis was down.
 """
 
 import asyncio
+import hashlib
+import json
 import logging
 import random
 from uuid import UUID
 
+from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, select
@@ -24,6 +27,22 @@ from app.users.models import User
 from app.users.schemas import UserRead
 
 logger = logging.getLogger(__name__)
+
+
+def entry_format(model: type[BaseModel]) -> str:
+    """A short fingerprint of the JSON a cached entry holds (the model's schema).
+
+    A cache hit is sent to the client as stored, unvalidated: after a release that changes
+    UserRead, entries in the old shape must not be served. The fingerprint is part of the
+    key, so a new shape reads new keys and old entries die with their TTL. (While two
+    versions run side by side in a rolling deploy, a write invalidates only its own
+    version's key: the other's entry may be stale for at most one TTL.)
+    """
+    schema = json.dumps(model.model_json_schema(), sort_keys=True).encode()
+    return hashlib.sha256(schema).hexdigest()[:8]
+
+
+USER_ENTRY = f"user.{entry_format(UserRead)}"
 
 # Bound once: looking a labelled child up on every read is wasted work on the hot path.
 CACHE_HITS = CACHE_LOOKUPS.labels("user", "hit")
@@ -49,7 +68,7 @@ class UserCache:
         self._loads: dict[UUID, asyncio.Task[UserRead | None]] = {}
 
     def key(self, user_id: UUID) -> str:
-        return redis_key(self._settings, "user", user_id)
+        return redis_key(self._settings, USER_ENTRY, user_id)
 
     @property
     def enabled(self) -> bool:
