@@ -89,3 +89,73 @@ def test_a_chapter_needing_services_runs_against_the_embedded_servers(tmp_path):
     assert "PostgreSQL embedded (no server was found, so the workshop started one)" in output
     assert "Redis embedded" in output
     assert "[pass] 1. probe.services" in output
+
+
+def _embedded_only_environment() -> dict[str, str]:
+    """This process's environment with the real servers hidden, as on a laptop without them."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("WORKSHOP_POSTGRES_URL", "WORKSHOP_REDIS_URL"))
+    }
+    return env | {
+        "WORKSHOP_NO_EMBEDDED": "0",
+        "WORKSHOP_POSTGRES_PORT": "1",
+        "WORKSHOP_REDIS_PORT": "1",
+    }
+
+
+def test_a_lua_script_runs_on_the_embedded_redis_as_on_a_real_one():
+    """redis-py runs a registered script by its SHA; the first call is answered NOSCRIPT and
+    the script is then loaded and run on the same connection. fakeredis' TCP server used to
+    close the connection after any error reply, so the login rate limiter's script failed."""
+    probe = textwrap.dedent(
+        """
+        import asyncio
+        from redis.asyncio import Redis
+        from workshop.services import start_embedded_redis
+
+        SCRIPT = "return redis.call('INCR', KEYS[1])"
+
+        async def main():
+            redis = Redis.from_url(start_embedded_redis(), decode_responses=True)
+            script = redis.register_script(SCRIPT)
+            counts = [await script(keys=["hits"]) for _ in range(3)]
+            try:
+                await redis.lpush("hits", "x")  # WRONGTYPE: an error reply...
+            except Exception as error:
+                print(type(error).__name__)
+            print(counts, await redis.get("hits"))  # ...and the connection still serves
+            await redis.aclose()
+
+        asyncio.run(main())
+        """
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=_embedded_only_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert finished.stdout.split("\n")[:2] == ["ResponseError", "[1, 2, 3] 3"], finished.stdout
+
+
+def test_every_chapter_keeps_the_contract_on_the_embedded_servers():
+    """A laptop with neither PostgreSQL nor Redis: every starter fails as expected and every
+    solution passes on the embedded PostgreSQL and Redis, as on the real servers in CI."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "workshop", "dev", "verify"],
+        env=_embedded_only_environment(),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 0, output
+    assert "chapter(s) keep the contract" in output, output

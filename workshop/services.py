@@ -308,10 +308,36 @@ def start_embedded_redis() -> str:
             "run `uv sync`, or start Redis with `docker compose up -d redis`."
         ) from error
     server = TcpFakeServer(("127.0.0.1", 0), server_type="redis")
+    server.RequestHandlerClass = _error_replies_keep_the_connection(server.RequestHandlerClass)
     threading.Thread(target=server.serve_forever, name="embedded-redis", daemon=True).start()
     _EMBEDDED_HANDLES.append(server)
     host, port = server.server_address[:2]
     return f"redis://{host}:{port}/0"
+
+
+def _error_replies_keep_the_connection(handler_class: type) -> type:
+    """fakeredis' TCP handler closes the connection after ANY error reply, where a real Redis
+    answers the error and keeps serving. redis-py's scripts rely on that: a script is run by
+    its SHA (EVALSHA), the NOSCRIPT error is answered, and the script is loaded and run on the
+    same connection, which fakeredis had closed ("Connection closed by server"), so every
+    Lua script (the login rate limiter) failed on the embedded Redis. Here an error reply is
+    sent as a reply, the way a real server does."""
+    from redis.exceptions import ResponseError
+
+    class ErrorRepliesKeepTheConnection(handler_class):  # type: ignore[misc, valid-type]
+        def setup(self) -> None:
+            super().setup()
+            read_response = self.current_client.read_response
+
+            def read_response_or_error(*args, **kwargs):
+                try:
+                    return read_response(*args, **kwargs)
+                except ResponseError as error:  # NOSCRIPT, WRONGTYPE, ...: a reply, not a crash
+                    return error
+
+            self.current_client.read_response = read_response_or_error
+
+    return ErrorRepliesKeepTheConnection
 
 
 def delete_namespace(redis_url: str, prefix: str) -> int:
