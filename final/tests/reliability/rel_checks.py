@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from workshop import services
+import localservices as services
 
 
 async def _fetch(database_url: str, query: str, *args):
