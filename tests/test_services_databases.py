@@ -83,7 +83,8 @@ def test_ensure_database_twice_gives_the_same_url(postgres_service: localservice
         _admin(postgres_service.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     assert first == second
-    assert first.startswith("postgresql+asyncpg://") and first.endswith(f"/{name}")
+    assert first.startswith("postgresql+asyncpg://"), first
+    assert first.endswith(f"/{name}"), first
 
 
 def test_a_role_that_may_not_create_databases_is_named_with_the_fix(
@@ -97,7 +98,8 @@ def test_a_role_that_may_not_create_databases_is_named_with_the_fix(
     message = str(refused.value)
     assert isinstance(refused.value, localservices.ServiceUnavailable), "an environment error"
     assert f'ALTER ROLE "{role}" CREATEDB;' in message, message
-    assert message.count(". ") == 0 and message.endswith("."), f"one sentence: {message}"
+    assert message.count(". ") == 0, f"one sentence: {message}"
+    assert message.endswith("."), message
 
 
 def test_the_probe_tells_which_roles_may_create_databases(
@@ -106,8 +108,10 @@ def test_the_probe_tells_which_roles_may_create_databases(
     refused = localservices.can_create_databases(role_without_createdb)
     allowed = localservices.can_create_databases(postgres_service.url)
 
-    assert not refused and refused.problem and "CREATEDB" in refused.problem
-    assert allowed and allowed.problem is None, allowed
+    assert not refused, refused
+    assert "CREATEDB" in (refused.problem or ""), refused.problem
+    assert allowed, allowed
+    assert allowed.problem is None, allowed.problem
 
 
 def test_a_check_on_a_role_without_createdb_is_an_environment_error(
