@@ -17,9 +17,9 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from localservices import plain_postgres_url
 from workshop.contract import copy_tree
 from workshop.manifest import ROOT_ENV
-from workshop.services import plain_postgres_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FINAL_DATABASE = "workshop_final"  # serve's database for the final/ code tree

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop import services
+import localservices as services
 from workshop.manifest import Chapter, Exercise
 
 CHAPTER_PYTEST_CONFIG = Path(__file__).with_name("chapter_pytest.ini")

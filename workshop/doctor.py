@@ -20,7 +20,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshop import checking, services
+import localservices as services
+from workshop import checking
 from workshop.manifest import Chapter, Manifest
 
 MIN_PYTHON = (3, 11)

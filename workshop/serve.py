@@ -17,7 +17,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshop import checking, services
+import localservices as services
+from workshop import checking
 from workshop.console import out
 
 

@@ -1,4 +1,4 @@
-"""The workshop's pytest plugin, loaded in every run through the `pytest11` entry point.
+"""The pytest plugin, loaded in every run of this environment through the `pytest11` entry point.
 
 It gives every test session:
 - `database_url`: a PostgreSQL database of its own (SQLAlchemy asyncpg URL), dropped at the end;
@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-from workshop import services
+import localservices as services
 
 EXIT_SERVICES_UNAVAILABLE = 4  # pytest's "usage error": the environment, not the code
 
@@ -58,7 +60,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(services.announce(*used))
 
 
-def _stop(request: pytest.FixtureRequest, error: services.ServiceUnavailable) -> None:
+def _stop(request: pytest.FixtureRequest, error: services.ServiceUnavailable) -> NoReturn:
     results = request.config.stash[_RESULTS]
     results["environment_error"] = str(error)
     _write_report(request.config)
@@ -88,9 +90,13 @@ def redis_service(request: pytest.FixtureRequest) -> services.Service:
 
 
 @pytest.fixture(scope="session")
-def database_url(postgres_service: services.Service):
+def database_url(request: pytest.FixtureRequest, postgres_service: services.Service):
     """A database of this session's own; yields its `postgresql+asyncpg://` URL."""
-    with services.temporary_database(postgres_service.url) as url:
+    with ExitStack() as cleanup:
+        try:
+            url = cleanup.enter_context(services.temporary_database(postgres_service.url))
+        except services.ServiceUnavailable as error:  # the role may not create databases
+            _stop(request, error)
         yield url
 
 
