@@ -521,7 +521,11 @@ def serve_command(
     manifest = _manifest()
     if target == "final":
         selected = serving.ServeTarget(
-            "the finished service", manifest.root / "final", ("postgres", "redis"), True
+            "the finished service",
+            manifest.root / "final",
+            ("postgres", "redis"),
+            True,
+            manifest.root,
         )
         if not (selected.code_dir / "app" / "main.py").is_file():
             err("final/app/main.py does not exist yet.")
@@ -529,19 +533,25 @@ def serve_command(
     else:
         chapter = _chapter(manifest, target)
         selected = serving.ServeTarget(
-            f"chapter {chapter.number}", manifest.root / chapter.directory, chapter.services, False
+            f"chapter {chapter.number}",
+            manifest.root / chapter.directory,
+            chapter.services,
+            False,
+            manifest.root,
         )
     if not serving.port_is_free(host, port):
         err(f"Port {port} is in use: stop what holds it, or pass --port {port + 1}.")
         raise typer.Exit(ENVIRONMENT)
     try:
-        env = serving.server_environment(selected)
-    except services.ServiceUnavailable as error:
+        env = serving.prepare(selected)
+    except (services.ServiceUnavailable, participant.BadParticipantName) as error:
         err(str(error))
         raise typer.Exit(ENVIRONMENT) from error
-    if serving.migrate(selected, env) != 0:
-        err("The migrations failed (see above): fix them, then serve again.")
-        raise typer.Exit(FAILING)
+    except serving.ServeProblem as problem:
+        err(str(problem))
+        raise typer.Exit(ENVIRONMENT if problem.environment else FAILING) from problem
+    if warning := serving.missing_tables(selected, env):
+        err(warning)
     out(
         f"Serving {selected.label} from {selected.code_dir} on http://{host}:{port} (docs at /docs)"
     )
