@@ -145,3 +145,16 @@ def test_serve_with_a_role_that_may_not_create_databases_is_an_environment_error
     assert f"The PostgreSQL role `{role}` may not create the database" in finished.stderr
     assert f'ALTER ROLE "{role}" CREATEDB;' in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+def test_check_with_a_role_that_may_not_create_databases_blames_the_environment(
+    run_workshop, solve_chapter, role_without_createdb
+):
+    role, url = role_without_createdb
+    solve_chapter("02-database")
+
+    finished = run_workshop("check", "02", env={"WORKSHOP_POSTGRES_URL": url})
+
+    assert finished.returncode == 3, finished.stdout + finished.stderr
+    assert f"the role `{role}` may not create databases" in finished.stdout
+    assert "exercises to go" not in finished.stdout, "the code is not what failed"
