@@ -133,7 +133,7 @@ class Engine:
             if not self.inspect(container).get("State", {}).get("Running"):
                 return "exited"
             status = self.health(container)
-            if status in {"healthy", "none"}:
+            if status in {"healthy", "unhealthy", "none"}:  # unhealthy: its retries ran out
                 return status
             time.sleep(interval)  # a poll interval, like the engine's own --interval
         return status or "starting"
