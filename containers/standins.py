@@ -2,7 +2,7 @@
 
 These are not the official images. A machine that reaches no container registry (CI's) cannot
 pull python:3.11-slim-bookworm, ghcr.io/astral-sh/uv, postgres or redis, so this script makes
-look-alikes with mmdebstrap and imports them into Podman under localhost/workshop-standin/:
+look-alikes with mmdebstrap and imports them into Podman as localhost/workshop-standin-*:
 
     python   Debian's Python 3.11 (not a source build in /usr/local), with this machine's CA
              bundle so that builds reach the package registries through its TLS proxy

@@ -105,6 +105,9 @@ class ComposeStack:
     scratch: Path  # where the override file goes (a temporary directory)
     profiles: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
+    # Named build contexts to use instead of the file's (a copy of a chapter is not where the
+    # file's relative `project: ../..` leads).
+    build_contexts: dict[str, Path] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)  # what was done, for messages
 
     def __post_init__(self) -> None:
@@ -129,8 +132,14 @@ class ComposeStack:
                     else build.get("dockerfile", "Dockerfile")
                 )
                 path = (self.compose_file.parent / context / dockerfile).resolve()
+                build_changes: dict = {}
                 if path.exists() and (args := self.engine.base_image_arguments(path)):
-                    changes["build"] = {"args": args}
+                    build_changes["args"] = args
+                named = (build.get("additional_contexts") or {}) if isinstance(build, dict) else {}
+                if replaced := {n: str(p) for n, p in self.build_contexts.items() if n in named}:
+                    build_changes["additional_contexts"] = replaced
+                if build_changes:
+                    changes["build"] = build_changes
             elif (image := service.get("image")) and (standin := self.engine.standin_for(image)):
                 changes["image"] = standin
             if service.get("ports"):
@@ -220,11 +229,10 @@ class ComposeStack:
             code = self.engine.exit_code(container, timeout=timeout)
             self.steps.append(f"{name} exited {code}")
             if code != 0:
+                what = "still ran" if code is None else f"exited {code}"
                 raise StackError(
-                    f"{name} should run to completion and exit 0 before the services that "
-                    f"depend on it start; it "
-                    f"{'still ran' if code is None else f'exited {code}'}:\n"
-                    f"{self.engine.logs(container)[-3000:]}"
+                    f"{name} {what}, and the services that depend on it wait for it to exit 0 "
+                    f"(service_completed_successfully).\n{last_words(self.engine, container)}"
                 )
         elif condition == "service_healthy":
             status = self.engine.wait_healthy(container, timeout=timeout)
@@ -235,7 +243,18 @@ class ComposeStack:
                     "service_healthy: compose refuses to start that."
                 )
             if status not in {"healthy", "none"}:
+                check = self.engine.last_health_check(container)
+                said = f" Its health check, run once more, says: {check}" if check else ""
                 raise StackError(
-                    f"{name} did not become healthy (its health check: {status}):\n"
-                    f"{self.engine.logs(container)[-3000:]}"
+                    f"{name} did not become healthy (its health check: {status}).{said}\n"
+                    f"{last_words(self.engine, container)}"
                 )
+
+
+def last_words(engine: Engine, container: str, count: int = 12) -> str:
+    """A container's last log line first (usually the error), then the lines before it."""
+    lines = [line for line in engine.logs(container).splitlines() if line.strip()]
+    if not lines:
+        return "It wrote nothing."
+    earlier = "\n".join(lines[-count:-1])
+    return f"The container's last line: {lines[-1].strip()}\nBefore that:\n{earlier}"

@@ -19,13 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # The official images the repository's Dockerfiles and compose files name, and the stand-in
-# that `containers/standins.py` builds for each from Debian bookworm's packages.
-STANDIN_REPOSITORY = "localhost/workshop-standin"
+# that `containers/standins.py` builds for each from Debian bookworm's packages. The stand-ins'
+# names do not end like the official ones: Podman would otherwise take a local
+# `.../python:3.11-slim-bookworm` for `python:3.11-slim-bookworm`, and a build would use a
+# stand-in without saying so.
+STANDIN_PREFIX = "localhost/workshop-standin-"
 STANDINS = {
-    "python:3.11-slim-bookworm": f"{STANDIN_REPOSITORY}/python:3.11-slim-bookworm",
-    "ghcr.io/astral-sh/uv:0.13.9": f"{STANDIN_REPOSITORY}/uv:0.13.9",
-    "postgres:16-alpine": f"{STANDIN_REPOSITORY}/postgres:15-bookworm",
-    "redis:7-alpine": f"{STANDIN_REPOSITORY}/redis:7-bookworm",
+    "python:3.11-slim-bookworm": f"{STANDIN_PREFIX}python:3.11-slim-bookworm",
+    "ghcr.io/astral-sh/uv:0.13.9": f"{STANDIN_PREFIX}uv:0.13.9",
+    "postgres:16-alpine": f"{STANDIN_PREFIX}postgres:15-bookworm",
+    "redis:7-alpine": f"{STANDIN_PREFIX}redis:7-bookworm",
 }
 GLOBAL_ARG = re.compile(r"^\s*ARG\s+(\w+)=(\S+)\s*$", re.IGNORECASE)
 
@@ -65,7 +68,7 @@ class Engine:
         """The stand-in to use for an official image: only when the official one is not here
         and the stand-in is (a machine with a registry pulls the official image)."""
         standin = STANDINS.get(image)
-        if standin is None or self.has_image(image) or not self.has_image(standin):
+        if standin is None or self.has_image(qualified(image)) or not self.has_image(standin):
             return None
         return standin
 
@@ -125,6 +128,19 @@ class Engine:
         health = state.get("Health") or state.get("Healthcheck") or {}
         return str(health.get("Status", "")).lower() or "starting"
 
+    def last_health_check(self, container: str) -> str:
+        """The health check's command run once more in the container: the last line it
+        prints (the error, usually), or '' when it passes or there is none."""
+        test = ((self.inspect(container).get("Config") or {}).get("Healthcheck") or {}).get(
+            "Test"
+        ) or []
+        if not test or test[0] not in {"CMD", "CMD-SHELL"}:
+            return ""
+        command = test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", " ".join(test[1:])]
+        completed = self.run("exec", container, *command, check=False, timeout=60)
+        lines = [line for line in (completed.stdout + completed.stderr).splitlines() if line]
+        return lines[-1].strip() if completed.returncode != 0 and lines else ""
+
     def wait_healthy(self, container: str, *, timeout: float = 120, interval: float = 1.0) -> str:
         """Poll until the container is healthy, stopped or out of time; the last status."""
         deadline = time.monotonic() + timeout
@@ -166,6 +182,15 @@ class Engine:
     def logs(self, container: str) -> str:
         completed = self.run("logs", container, check=False, timeout=60)
         return completed.stdout + completed.stderr
+
+
+def qualified(image: str) -> str:
+    """The full name of an image (`python:3.11` -> `docker.io/library/python:3.11`), so that a
+    lookup never matches a local image that merely ends the same way."""
+    first = image.split("/", 1)[0]
+    if "/" in image and ("." in first or ":" in first or first == "localhost"):
+        return image
+    return f"docker.io/{image}" if "/" in image else f"docker.io/library/{image}"
 
 
 def find_engine() -> Engine | None:

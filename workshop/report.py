@@ -59,6 +59,8 @@ def render_check(result: CheckResult) -> None:
             out(f"{mark('failing')} {test.nodeid} (no exercise) fails:", style="red")
             for line in failure_summary(test.message):
                 out(f"      {line}")
+    for note in result.notes:
+        out(f"Note: {note}", style="yellow")
 
 
 def _render_exercise(chapter: Chapter, position: int, result: ExerciseResult, width: int) -> None:

@@ -1,10 +1,22 @@
 """Exercise deployment.compose: the stack starts in order, healthy, with no secret in the file."""
 
 import re
+import secrets
 from urllib.parse import urlsplit
+from uuid import uuid4
 
+import httpx
 import pytest
-from deploy_files import graceful_timeout_seconds, read_compose, read_dockerfile, run_tool
+from built_image import REPOSITORY, engine_or_note
+from deploy_files import (
+    COMPOSE_FILE,
+    graceful_timeout_seconds,
+    read_compose,
+    read_dockerfile,
+    run_tool,
+)
+
+from workshop.compose_stack import ComposeStack, StackError
 
 pytestmark = pytest.mark.exercise("deployment.compose")
 
@@ -181,8 +193,9 @@ def default_of(value: str) -> str:
     return re.sub(r"\$\{\w+:?-([^}]*)\}", r"\1", value)
 
 
-def test_migrate_and_the_app_reach_postgres_and_redis_by_their_service_names():
-    found = services()
+def assert_they_reach_postgres_and_redis(found: dict[str, dict]) -> None:
+    """migrate's and the app's DATABASE_URL and REDIS_URL name the services, with the
+    credentials the postgres service creates."""
     postgres_env = environment_of(found["postgres"])
     user = postgres_env.get("POSTGRES_USER", "postgres")
     password = postgres_env.get("POSTGRES_PASSWORD", "")
@@ -219,6 +232,10 @@ def test_migrate_and_the_app_reach_postgres_and_redis_by_their_service_names():
         )
 
 
+def test_migrate_and_the_app_reach_postgres_and_redis_by_their_service_names():
+    assert_they_reach_postgres_and_redis(services())
+
+
 def test_the_app_is_told_which_proxies_to_believe():
     environment = environment_of(services()["app"])
 
@@ -233,4 +250,37 @@ def test_the_app_is_told_which_proxies_to_believe():
         'FORWARDED_ALLOW_IPS="*" trusts every client: anyone could send X-Forwarded-For and '
         "pick their own address, and with it their own rate-limit bucket. Name the proxies "
         f"you trust. {WHERE}"
+    )
+
+
+def test_the_stack_comes_up_in_order_and_the_app_is_ready(workshop_note, tmp_path):
+    found = services()
+    assert all(found[name].get("healthcheck") for name in ("postgres", "redis", "app")), (
+        f"Finish the checks above first (health checks, the migration, the URLs): then, where "
+        f"Docker or Podman is at hand, the stack is brought up for real. {WHERE}"
+    )
+    assert_they_reach_postgres_and_redis(found)
+    engine = engine_or_note(workshop_note)
+    if engine is None:
+        return  # the report says the stack was not started; the checks above stand for it
+
+    stack = ComposeStack(
+        engine,
+        COMPOSE_FILE,
+        project=f"workshop-check-07-{uuid4().hex[:8]}",
+        scratch=tmp_path,
+        environment={"SECRET_KEY": secrets.token_urlsafe(48)},
+        build_contexts={"project": REPOSITORY},
+    )
+    with stack:
+        try:
+            stack.up()
+        except StackError as error:
+            pytest.fail(f"{error}\n{WHERE}")
+        port = stack.published_port("app", 8000)
+        ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
+
+    assert ready.status_code == 200, (
+        f"The stack is up, but the app answers GET /health/ready with {ready.status_code}: "
+        f"{ready.text[:300]}. {WHERE}"
     )

@@ -1,6 +1,7 @@
 """Exercise deployment.dockerfile: a small multi-stage image, non-root, with a health check."""
 
 import pytest
+from built_image import build_image, engine_or_note, run_detached
 from deploy_files import (
     copy_paths,
     env_values,
@@ -177,4 +178,34 @@ def test_the_image_checks_its_own_liveness():
         "python:3.11-slim has neither curl nor wget: the check would fail in the container. "
         'Use the Python that is there: python -c "import urllib.request; '
         "urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2)\"."
+    )
+
+
+def test_the_built_image_runs_healthy_as_its_non_root_user(settings, workshop_note):
+    _, final = final_stage()
+    assert all(final.all(keyword) for keyword in ("USER", "HEALTHCHECK")), (
+        f"Finish the checks above first (a USER and a HEALTHCHECK in the final stage): then, "
+        f"where Docker or Podman is at hand, the image is built and run. {WHERE}"
+    )
+    engine = engine_or_note(workshop_note)
+    if engine is None:
+        return  # the report says the image was not built; the checks above stand for it
+
+    image = build_image(engine)
+    container = run_detached(engine, image, settings)
+    try:
+        status = engine.wait_healthy(container, timeout=120)
+        uid = engine.run("exec", container, "id", "-u", check=False).stdout.strip()
+        logs = engine.logs(container)
+    finally:
+        engine.remove(container)
+
+    assert status == "healthy", (
+        f"The container's HEALTHCHECK reports {status!r}"
+        f"{' (the image has none)' if status == 'none' else ''}; the service said:\n"
+        f"{logs[-1500:]}\n{WHERE}"
+    )
+    assert uid not in {"", "0"}, (
+        f"The container's process runs as uid {uid or '?'}: root. Switch to your system user "
+        f"with USER after the last COPY and RUN. {WHERE}"
     )
