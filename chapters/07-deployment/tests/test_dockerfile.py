@@ -175,7 +175,8 @@ def test_the_image_checks_its_own_liveness():
         f"runs {check!r}. {WHERE}"
     )
     assert not {"curl", "wget"} & set(check.replace('"', " ").split()), (
-        "python:3.11-slim has neither curl nor wget: the check would fail in the container. "
+        "python:3.11-slim-bookworm has neither curl nor wget: the check would fail in the "
+        "container. "
         'Use the Python that is there: python -c "import urllib.request; '
         "urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2)\"."
     )
