@@ -1,8 +1,8 @@
 """Create the users table, with its case-insensitive unique email index.
 
-Revision ID: a7c9a99011b6
+Revision ID: c43c77388c02
 Revises:
-Create Date: 2026-11-25 17:23:39.232472+00:00
+Create Date: 2026-11-25 18:09:34.345533+00:00
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "a7c9a99011b6"
+revision: str = "c43c77388c02"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -22,15 +22,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("full_name", sa.String(length=200), nullable=True),
-        sa.Column("hashed_password", sa.String(length=255), nullable=False),
-        sa.Column(
-            "role",
-            sa.Enum(
-                "user", "admin", name="role", native_enum=False, create_constraint=True, length=16
-            ),
-            server_default="user",
-            nullable=False,
-        ),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

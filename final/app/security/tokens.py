@@ -1,12 +1,11 @@
 """JWTs: the ONLY module that imports jose. HS256 and nothing else, ever.
 
-Every token carries `sub` (the user id), `exp`, `iat`, `nbf`, `jti` (its own id, for
-revocation), `type` (`access` or `refresh`) and `family` (the id of the login it descends
-from: rotation keeps it, so one revocation reaches every token of that login).
+Every token carries `sub` (the user id), `exp`, `iat`, `nbf`, `jti` (its own id), `type`
+(`access` or `refresh`, so that one can never be used as the other) and `family` (the id of
+the login it belongs to: a refresh keeps it, so ending the login ends all its tokens).
 """
 
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 from uuid import UUID, uuid4
@@ -14,12 +13,13 @@ from uuid import UUID, uuid4
 from jose import JWTError, jwt
 from pydantic import BaseModel, ValidationError
 
-from app.auth.exceptions import InvalidToken
 from app.config import Settings
+from app.security.exceptions import InvalidToken
 
 ALGORITHM = "HS256"
 TokenType = Literal["access", "refresh"]
 
+# A token without these claims is refused, rather than trusted forever.
 _REQUIRED_CLAIMS = {f"require_{claim}": True for claim in ("exp", "iat", "nbf", "sub", "jti")}
 
 
@@ -33,25 +33,21 @@ class TokenClaims(BaseModel):
     family: str
 
     def seconds_left(self) -> int:
+        """How long the token stays valid (at least 1: a Redis TTL must be positive)."""
         return max(1, self.exp - int(time.time()))
 
 
-@dataclass(frozen=True)
-class IssuedToken:
-    token: str
-    claims: TokenClaims
-
-
-def issue_token(
+def new_claims(
     *, user_id: UUID, token_type: TokenType, family: str, settings: Settings
-) -> IssuedToken:
+) -> TokenClaims:
+    """The claims of a token issued now, with the lifetime its type has in the settings."""
     now = int(time.time())
     ttl = (
         settings.access_token_ttl_seconds
         if token_type == "access"
         else settings.refresh_token_ttl_seconds
     )
-    claims = TokenClaims(
+    return TokenClaims(
         sub=user_id,
         iat=now,
         nbf=now,
@@ -60,12 +56,12 @@ def issue_token(
         type=token_type,
         family=family,
     )
-    token = jwt.encode(
-        claims.model_dump(mode="json"),
-        settings.secret_key.get_secret_value(),
-        algorithm=ALGORITHM,
+
+
+def encode_token(claims: TokenClaims, settings: Settings) -> str:
+    return jwt.encode(
+        claims.model_dump(mode="json"), settings.secret_key.get_secret_value(), algorithm=ALGORITHM
     )
-    return IssuedToken(token=token, claims=claims)
 
 
 @lru_cache(maxsize=4096)
@@ -74,7 +70,7 @@ def _verify(token: str, key: str) -> TokenClaims:
 
     Cached: verifying is pure CPU (tens of microseconds) and a client sends the same token
     with every request. Only tokens that passed are kept, keyed by the whole token (so by
-    its signature too); expiry is checked again on each use, revocation in Redis each time.
+    its signature too); expiry is checked again on each use, the login in Redis each time.
     """
     payload = jwt.decode(
         token,

@@ -68,6 +68,9 @@ class PasswordHasher:
     async def hash(self, password: str) -> str:
         return await self._in_pool(self._password_hash.hash, password)
 
+    async def verify(self, password: str, hashed: str) -> bool:
+        return await self._in_pool(self._password_hash.verify, password, hashed)
+
     async def verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
         """(matches, new hash when the stored one was made with other parameters)."""
         return await self._in_pool(self._password_hash.verify_and_update, password, hashed)
