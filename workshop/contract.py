@@ -147,6 +147,22 @@ def check_manifest(manifest: Manifest, chapter: Chapter) -> list[Finding]:
                 problems += _test_file_problems(workspace / path, shown, where)
             elif not (workspace / path).is_file():
                 problems.append(f"{where}: its test file {shown} does not exist")
+    for section in chapter.worked:
+        where = f"worked section {section.id}"
+        if not section.features:
+            problems.append(f"{where} names no feature of the finished service")
+        for path in section.files:
+            if not (workspace / path).is_file():
+                problems.append(f"{where}: {path} is not in the starter, which gives its code")
+        for path in section.tests:
+            test_file = workspace / path
+            if not test_file.is_file():
+                problems.append(f"{where}: its test file {chapter.directory}/{path} does not exist")
+            elif EXERCISE_MARKER.search(test_file.read_text(encoding="utf-8")):
+                problems.append(
+                    f"{where}: {chapter.directory}/{path} carries an exercise marker; a worked "
+                    "section's tests pass on the starter, so they have none"
+                )
     for relative, content in code_files(solution).items():
         if b"TODO(" in content:
             problems.append(f"{chapter.solution_directory}/{relative} still has a TODO marker")
@@ -198,15 +214,16 @@ def check_drift(manifest: Manifest, chapter: Chapter) -> list[Finding]:
     starter = code_files(root / chapter.directory, workspace=True)
     solution = code_files(root / chapter.solution_directory)
     exercise_files = {path for exercise in chapter.exercises for path in exercise.files}
+    worked_files = {path for section in chapter.worked for path in section.files}
+    given = set(chapter.scaffolding) | worked_files
     findings = [
         Finding(
             "drift",
             f"{chapter.directory}/{path} {_how_it_differs(base, starter, path)} {base_name}, "
-            "but neither `scaffolding` nor an exercise's `files` names it",
+            "but neither `scaffolding`, a worked section's nor an exercise's `files` names it",
         )
         for path in sorted(base.keys() | starter.keys())
-        if base.get(path) != starter.get(path)
-        and path not in exercise_files | set(chapter.scaffolding)
+        if base.get(path) != starter.get(path) and path not in exercise_files | given
     ]
     findings += [
         Finding(
