@@ -28,27 +28,33 @@ if {stopped}:
 """
 
 
-def run_worker(directory: Path, *, answers: int, connections: int, stopped: bool) -> None:
-    """A process of its own, as a uvicorn worker is, writing to the shared directory."""
-    code = WORKER.format(answers=answers, connections=connections, stopped=stopped)
+def run_workers(directory: Path, *workers: dict[str, object]) -> None:
+    """Processes of their own, as uvicorn workers are, writing to the shared directory."""
     environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
     environment["PYTHONPATH"] = os.pathsep.join([str(CHAPTER), environment.get("PYTHONPATH", "")])
-    finished = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=CHAPTER,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert finished.returncode == 0, f"the worker process failed:\n{finished.stderr[-2000:]}"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER.format(**worker)],
+            cwd=CHAPTER,
+            env=environment,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for worker in workers
+    ]
+    for process in processes:
+        _, errors = process.communicate(timeout=60)
+        assert process.returncode == 0, f"a worker process failed:\n{errors[-2000:]}"
 
 
 async def test_every_worker_is_counted_and_a_stopped_one_leaves_the_gauge(
     client, tmp_path, monkeypatch
 ):
-    run_worker(tmp_path, answers=3, connections=2, stopped=False)  # still serving
-    run_worker(tmp_path, answers=4, connections=5, stopped=True)  # shut down cleanly
+    run_workers(
+        tmp_path,
+        {"answers": 3, "connections": 2, "stopped": False},  # still serving
+        {"answers": 4, "connections": 5, "stopped": True},  # shut down cleanly
+    )
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
 
     response = await client.get("/metrics")

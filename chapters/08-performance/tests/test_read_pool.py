@@ -69,8 +69,24 @@ async def test_a_connection_dropped_while_idle_is_read_again_once(app, create_us
         backend = await connection.scalar(text("SELECT pg_backend_pid()"))
     async with app.state.resources.engine.connect() as connection:
         # As PostgreSQL does on a restart or an idle timeout: the pool does not know yet.
-        await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        # (With a timeout, pg_terminate_backend returns once the backend is gone.)
+        terminated = await connection.scalar(
+            text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": backend}
+        )
+    attempts: list[str] = []
+    read_engine = app.state.resources.read_engine.sync_engine
 
-    loaded = await cache.get_user(second.id)
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        attempts.append(statement)
 
+    event.listen(read_engine, "before_cursor_execute", record)
+    try:
+        loaded = await cache.get_user(second.id)
+    finally:
+        event.remove(read_engine, "before_cursor_execute", record)
+
+    assert terminated, "PostgreSQL should have ended the read pool's idle connection"
     assert loaded.id == second.id, "the load should succeed on a fresh connection"
+    assert len(attempts) == 2, (
+        f"one attempt on the dead connection, one on a fresh one; sent {len(attempts)}"
+    )

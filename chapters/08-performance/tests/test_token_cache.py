@@ -53,9 +53,12 @@ async def test_a_cached_token_is_refused_once_it_expired(
     access = (await login(await create_user())).access_token
     claims = tokens.decode_token(access, expected_type="access", settings=settings)  # cached
 
-    monkeypatch.setattr(time, "time", lambda: claims.exp + 1)  # the token's lifetime is over
-    with pytest.raises(InvalidToken):
-        tokens.decode_token(access, expected_type="access", settings=settings)
+    with monkeypatch.context() as later:
+        later.setattr(time, "time", lambda: claims.exp + 1)  # the token's lifetime is over
+        with pytest.raises(InvalidToken):
+            tokens.decode_token(access, expected_type="access", settings=settings)
+
+    assert verifications == [access], "the expired token was refused from the cache's claims"
 
 
 def test_a_token_that_failed_is_checked_again_every_time(settings, verifications):
