@@ -34,6 +34,18 @@ async def caller_of(client, tokens, user) -> None:
     )
 
 
+async def get_me(client, headers, what: str):
+    """GET /users/me, with an exception escaping the app reported as the 500 it would be."""
+    try:
+        return await client.get("/users/me", headers=headers)
+    except Exception as error:
+        pytest.fail(
+            f"GET /users/me {what} raised {type(error).__name__} ({error}) out of the app, "
+            f"which a client sees as a 500. Catch it in get_current_login and answer 401 "
+            f"(unauthorized(...)), as for any caller the service cannot know. {WHERE}"
+        )
+
+
 def assert_unauthorized(response, what: str) -> None:
     assert response.status_code == 401, (
         f"{what} should answer 401; it answered {response.status_code} "
@@ -73,12 +85,12 @@ async def test_a_token_whose_login_ended_is_refused(client, create_user, login, 
     # The login ends as logout or a reused refresh token would end it: its one key goes.
     await resources.redis.delete(resources.logins.key(tokens.family))
 
-    response = await client.get("/users/me", headers=tokens.headers)
+    response = await get_me(client, tokens.headers, "with the token of an ended login")
 
     assert_unauthorized(
         response,
         "GET /users/me with a valid access token whose login has ended (its key is gone from "
-        "Redis) ",
+        "Redis, as after a logout; ask resources.logins whether it is alive)",
     )
 
 
@@ -92,9 +104,10 @@ async def test_a_token_of_a_user_who_no_longer_exists_is_refused(
     await resources.logins.start(user_id=ghost, family=family, refresh_jti=uuid4().hex)
     token = forge(claims_for(ghost, family=family))
 
-    response = await client.get("/users/me", headers=bearer(token))
+    what = "with the token of a user who does not exist"
+    response = await get_me(client, bearer(token), what)
 
-    assert_unauthorized(response, "GET /users/me with the token of a user who does not exist")
+    assert_unauthorized(response, f"GET /users/me {what}")
 
 
 BAD_TOKENS = {
@@ -126,7 +139,7 @@ async def test_a_bad_token_of_a_live_login_is_refused_with_401(client, create_us
     await caller_of(client, tokens, user)
 
     token = BAD_TOKENS[kind](user, tokens)
-    response = await client.get("/users/me", headers=bearer(token))
+    response = await get_me(client, bearer(token), f"with an access token {kind}")
 
     assert_unauthorized(
         response,
@@ -158,7 +171,8 @@ async def test_when_the_login_store_cannot_answer_nobody_is_let_in(
     assert response.status_code == 503, (
         f"When Redis cannot say whether the login is alive, GET /users/me should answer 503 "
         f"(fail closed: not the client's fault, and no access on a guess); it answered "
-        f"{response.status_code}: {response.text}. LoginRegistry raises "
-        f"LoginStoreUnavailable: turn it into unavailable(...). {WHERE}"
+        f"{response.status_code}: {response.text}. Ask resources.logins whether the login is "
+        f"alive; when it cannot say, it raises LoginStoreUnavailable: turn that into "
+        f"unavailable(...). {WHERE}"
     )
     assert response.headers.get("retry-after"), "A 503 says when to try again (Retry-After)."

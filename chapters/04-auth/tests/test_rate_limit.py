@@ -32,16 +32,42 @@ async def login_counters(app) -> list[str]:
     return [key async for key in app.state.resources.redis.scan_iter(match=pattern)]
 
 
+async def counter_pttl(app) -> int | None:
+    """The PTTL of the login counter, or None when Redis holds none."""
+    keys = await login_counters(app)
+    return await app.state.resources.redis.pttl(keys[0]) if keys else None
+
+
+def why_no_limit(pttl: int | None, window_ms: int) -> str:
+    """What the counter left by the first attempt says about a limit that never bit."""
+    if pttl is None:
+        return (
+            "After the first attempt Redis held no counter under the test's prefix: either "
+            "nothing counted the hit (run the script under self._key(name, identity)), or its "
+            "window was over within milliseconds (a window given in seconds where "
+            "milliseconds are expected: ARGV[1] and PEXPIRE count milliseconds). "
+        )
+    if 0 < pttl < window_ms // 10:
+        return (
+            f"The counter of the first attempt should expire with its window ({window_ms} ms); "
+            f"its PTTL is {pttl}: a window given in seconds where milliseconds are expected "
+            f"(ARGV[1] and PEXPIRE count milliseconds), so every attempt finds a new window. "
+        )
+    return ""
+
+
 @pytest.mark.parametrize(
     "settings", [{"login_rate_limit": 5, "login_rate_limit_window_seconds": 60}], indirect=True
 )
-async def test_the_sixth_attempt_in_a_window_gets_429_with_retry_after(client):
-    responses = [await failed_login(client) for _ in range(6)]
+async def test_the_sixth_attempt_in_a_window_gets_429_with_retry_after(app, client):
+    responses = [await failed_login(client)]
+    pttl = await counter_pttl(app)
+    responses += [await failed_login(client) for _ in range(5)]
 
     statuses = [response.status_code for response in responses]
     assert statuses == [401] * 5 + [429], (
         f"With LOGIN_RATE_LIMIT=5, five failed logins should answer 401 and the sixth 429 Too "
-        f"Many Requests; they answered {statuses}. {WHERE}"
+        f"Many Requests; they answered {statuses}. {why_no_limit(pttl, 60_000)}{WHERE}"
     )
     retry_after = responses[-1].headers.get("retry-after", "")
     in_seconds = retry_after.isdigit() and 1 <= int(retry_after) <= 60
@@ -49,6 +75,13 @@ async def test_the_sixth_attempt_in_a_window_gets_429_with_retry_after(client):
         f"The 429 should say when to try again: a Retry-After header of 1 to 60 seconds (the "
         f"rest of the 60 s window); it is {retry_after!r}. Redis counts in milliseconds, "
         f"HTTP in whole seconds, rounded up. {WHERE}"
+    )
+    refused = responses[-1].headers
+    told = (refused.get("ratelimit-limit"), refused.get("ratelimit-remaining"))
+    assert told == ("5", "0"), (
+        f"The 429 should also say where the client stands: RateLimit-Limit 5 and "
+        f"RateLimit-Remaining 0 (RateLimitResult.headers() makes them); they were {told}. "
+        f"{WHERE}"
     )
 
 
@@ -64,10 +97,8 @@ async def test_the_counter_lives_as_long_as_its_window_in_milliseconds(app, clie
     first_pttl = await redis.pttl(keys[0])
     await failed_login(client)
     second_pttl = await redis.pttl(keys[0])
+    count = await redis.get(keys[0])
 
-    assert await redis.get(keys[0]) == "2", (
-        f"After two attempts the counter should be 2; it is {await redis.get(keys[0])!r}."
-    )
     window_ms = settings.login_rate_limit_window_seconds * 1000
     assert first_pttl != -1, (
         f"The counter never expires (PTTL is -1): its client would be locked out for good. "
@@ -78,6 +109,7 @@ async def test_the_counter_lives_as_long_as_its_window_in_milliseconds(app, clie
         f"{first_pttl}. A window given in seconds where milliseconds are expected ends "
         f"1000 times too early: ARGV[1] and PEXPIRE count milliseconds. {WHERE}"
     )
+    assert count == "2", f"After two attempts the counter should be 2; it is {count!r}. {WHERE}"
     assert second_pttl <= first_pttl, (
         "The second attempt must not restart the window (a fixed window: expire only a "
         f"counter that has no expiry yet); the PTTL went from {first_pttl} to {second_pttl} "
@@ -86,7 +118,10 @@ async def test_the_counter_lives_as_long_as_its_window_in_milliseconds(app, clie
 
 
 @pytest.mark.parametrize("settings", [{"login_rate_limit": 5}], indirect=True)
-async def test_concurrent_attempts_cannot_slip_past_the_limit(client):
+async def test_concurrent_attempts_cannot_slip_past_the_limit(client, resources):
+    # Open the connections first, so that the racing requests all reach Redis at once.
+    await asyncio.gather(*(resources.redis.ping() for _ in range(20)))
+
     responses = await asyncio.gather(*(failed_login(client) for _ in range(20)))
 
     let_through = sum(response.status_code != 429 for response in responses)
