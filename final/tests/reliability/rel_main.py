@@ -4,6 +4,7 @@
     uv run python -m reliability faults soak      some of them
     uv run python -m reliability --quick          every check, briefly (a few minutes)
     uv run python -m reliability --render FILE    write the page again from a results.json
+    uv run python -m reliability replicas --update   rewrite only that check's section
 
 Logs, reports and results.json go to .workshop/reliability/<time>/; the page goes to
 final/RELIABILITY.md unless --output says otherwise. Exit status 0 when every check passed.
@@ -24,13 +25,15 @@ from rel_attacks import run_attack_tests
 from rel_drill import DrillTiming, report_dict, run_drill
 from rel_fuzz import run_schemathesis
 from rel_machine import MachineSampler
-from rel_report import render
+from rel_replicas import ReplicaTiming, run_replica_drill
+from rel_replicas import report_dict as replica_report_dict
+from rel_report import render, update
 from rel_soak import SoakTiming, run_soak
 from rel_stack import REPO_ROOT, suite_stack
 
 import localservices as services
 
-CHECKS = ("fuzz", "attacks", "faults", "soak")
+CHECKS = ("fuzz", "attacks", "faults", "soak", "replicas")
 DEFAULT_OUTPUT = REPO_ROOT / "final" / "RELIABILITY.md"
 
 
@@ -40,6 +43,7 @@ class Plan:
     fuzz_seconds: int | None
     drill: DrillTiming
     soak: SoakTiming
+    replicas: ReplicaTiming
 
 
 LONG = Plan(
@@ -47,12 +51,16 @@ LONG = Plan(
     fuzz_seconds=300,
     drill=DrillTiming(clients=12, warmup_seconds=5, fault_seconds=20, recovery_seconds=15),
     soak=SoakTiming(seconds=300, users=20, seeded_users=1000),
+    replicas=ReplicaTiming(
+        users=20, warmup_seconds=20, down_seconds=15, recovery_seconds=25, seeded_users=1000
+    ),
 )
 QUICK = Plan(
     fuzz_examples=20,
     fuzz_seconds=None,
     drill=DrillTiming(clients=6, warmup_seconds=2, fault_seconds=3, recovery_seconds=3),
     soak=SoakTiming(seconds=20, users=8, seeded_users=200),
+    replicas=ReplicaTiming(users=6, warmup_seconds=3, down_seconds=3, recovery_seconds=8),
 )
 
 
@@ -65,6 +73,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="every check briefly")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the page to write")
     parser.add_argument("--render", type=Path, metavar="RESULTS", help="only render this file")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="replace only the sections of the checks run in the page, keeping the rest",
+    )
     arguments = parser.parse_args(argv)
     if unknown := set(arguments.checks) - set(CHECKS):
         parser.error(f"unknown checks {sorted(unknown)}: choose among {', '.join(CHECKS)}")
@@ -105,6 +118,17 @@ def run(checks: list[str], plan: Plan, work_dir: Path) -> dict:
             soak = run_soak(stack, work_dir / "soak", plan.soak)
             results["soak"] = asdict(soak)
             say(f"{soak.requests} requests, {soak.failures} failures, {soak.growth_mib:+} MiB")
+        if "replicas" in checks:
+            say(f"replicas: three servers behind HAProxy, {plan.replicas.users} Locust users")
+            drill = run_replica_drill(
+                postgres.url,
+                redis.url,
+                f"rel-replicas-{work_dir.name}:",
+                work_dir / "replicas",
+                plan.replicas,
+            )
+            results["replicas"] = replica_report_dict(drill)
+            say(f"{drill.requests} requests, {len(drill.problems)} problems")
     results["machine"] = {**asdict(machine.load), "summary": machine.load.summary()}
     return results
 
@@ -128,6 +152,8 @@ def problems_of(results: dict) -> list[str]:
         problems += [f"faults: {problem}" for problem in faults["problems"]]
     if soak := results.get("soak"):
         problems += [f"soak: {problem}" for problem in soak["problems"]]
+    if replicas := results.get("replicas"):
+        problems += [f"replicas: {problem}" for problem in replicas["problems"]]
     return problems
 
 
@@ -156,7 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     results["plan"] = asdict(plan)
     results["problems"] = problems_of(results)
     (work_dir / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    arguments.output.write_text(render(results))
+    if arguments.update and arguments.output.is_file():
+        arguments.output.write_text(update(arguments.output.read_text(), results))
+    else:
+        arguments.output.write_text(render(results))
     say(f"wrote {arguments.output} and {work_dir / 'results.json'}")
     for problem in results["problems"]:
         say(f"PROBLEM {problem}")
