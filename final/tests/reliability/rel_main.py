@@ -165,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     if arguments.render:
         results = json.loads(arguments.render.read_text())
-        arguments.output.write_text(render(results))
+        if arguments.update and arguments.output.is_file():
+            arguments.output.write_text(update(arguments.output.read_text(), results))
+        else:
+            arguments.output.write_text(render(results))
         say(f"wrote {arguments.output}")
         return 0 if not results["problems"] else 1
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

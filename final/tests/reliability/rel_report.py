@@ -360,11 +360,11 @@ def _replicas(replicas: dict) -> list[str]:
         "",
         *_table(["phase", "seconds", "requests", "failed", "failures", "p50 ms", "p99 ms"], phases),
         f"HAProxy sent {replicas['redispatches']} requests that met the dead replica to "
-        f"another one (redispatches; {replicas['retries']} retries on the same server), and "
+        f"another one (redispatched; retried on the same server: {replicas['retries']}), and "
         f"the restarted replica took {replicas['served_by_killed_after_return']} requests "
         f"once back. Sessions per replica over the run: {served}. A read cut off in flight is "
         "sent again; a write is not (it may have been applied), so a write in flight at the "
-        "kill is the one request a client may see fail (502).",
+        "kill is the one request a client may see fail (a 502, or the connection closed).",
         "",
         f"The audit: {replicas['registrations_acknowledged']} registrations and "
         f"{replicas['renames_acknowledged']} renames acknowledged; "
