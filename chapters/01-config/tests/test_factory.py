@@ -43,9 +43,11 @@ def test_create_app_keeps_its_settings_and_times_every_request(settings):
     app = create_app(settings)
 
     kept = getattr(app.state, "settings", None)
-    assert kept is settings, (
+    kept_the_same = kept is settings  # compared apart: an assert would print their repr
+    assert kept_the_same, (
         f"create_app(settings) should keep the settings it was given on app.state.settings, "
-        f"so routes and tests use the same ones; found {kept!r}. {WHERE}"
+        f"so routes and tests use the same ones; found "
+        f"{'another Settings' if kept is not None else 'nothing'} there. {WHERE}"
     )
     outermost = app.user_middleware[0].cls if app.user_middleware else None
     assert outermost is ProcessTimeMiddleware, (
