@@ -69,7 +69,7 @@ async def test_the_sessionmaker_is_bound_to_the_engine_and_keeps_values_after_co
     assert maker.kw.get("expire_on_commit") is False, (
         "The sessions should keep their values after a commit (expire_on_commit=False): "
         "reading an expired attribute needs a lazy load, which async SQLAlchemy refuses "
-        f"(MissingGreenlet) {WHERE}."
+        f"(MissingGreenlet). Make the sessionmaker so in the lifespan (app/main.py) {WHERE}."
     )
 
 

@@ -60,28 +60,6 @@ async def test_a_taken_email_is_409_in_any_letter_case(client, count_users):
     assert await count_users() == 1, "A refused registration must not leave a row behind."
 
 
-async def test_changing_to_a_taken_email_is_409_and_to_ones_own_is_fine(client):
-    alice = await registered(client, "alice@example.com")
-    bob = await registered(client, "bob@example.com")
-
-    taken = await client.patch(f"/users/{bob['id']}", json={"email": "Alice@example.com"})
-    bob_after = await client.get(f"/users/{bob['id']}")
-    own = await client.patch(f"/users/{alice['id']}", json={"email": "ALICE@example.com"})
-
-    assert taken.status_code == 409, (
-        f"PATCH bob's email to Alice@example.com, which alice has, should answer 409; it "
-        f"answered {taken.status_code}. Guard the commit of update_user too, not only "
-        f"create_user's {WHERE}."
-    )
-    assert bob_after.json()["email"] == "bob@example.com", (
-        f"After the refused change bob should keep his email: roll the session back {WHERE}."
-    )
-    assert own.status_code == 200, (
-        f"Alice changing the letter case of her own email should be fine (200); it answered "
-        f"{own.status_code} {WHERE}."
-    )
-
-
 async def fill_the_pool(app) -> None:
     """Opens the pool's connections up front: racers that all find one ready start together."""
     async with AsyncExitStack() as held:
@@ -123,4 +101,27 @@ async def test_the_index_is_unique_on_lower_email_and_named_by_the_convention(se
     definition = indexes["ix_users_email"]
     assert ("UNIQUE" in definition, "lower(" in definition) == (True, True), (
         f"ix_users_email should be UNIQUE on lower(email); it is: {definition} {WHERE}."
+    )
+
+
+async def test_changing_to_a_taken_email_is_409_and_to_ones_own_is_fine(client):
+    alice = await registered(client, "alice@example.com")
+    bob = await registered(client, "bob@example.com")
+
+    taken = await client.patch(f"/users/{bob['id']}", json={"email": "Alice@example.com"})
+    bob_after = await client.get(f"/users/{bob['id']}")
+    own = await client.patch(f"/users/{alice['id']}", json={"email": "ALICE@example.com"})
+
+    assert taken.status_code == 409, (
+        f"PATCH bob's email to Alice@example.com, which alice has, should answer 409; it "
+        f"answered {taken.status_code}: nothing refused the change. The unique index refuses "
+        f"it in the database, and update_user must turn that refusal into UserAlreadyExists "
+        f"as create_user does {WHERE}."
+    )
+    assert bob_after.json()["email"] == "bob@example.com", (
+        f"After the refused change bob should keep his email: roll the session back {WHERE}."
+    )
+    assert own.status_code == 200, (
+        f"Alice changing the letter case of her own email should be fine (200); it answered "
+        f"{own.status_code} {WHERE}."
     )
