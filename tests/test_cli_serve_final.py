@@ -4,7 +4,6 @@ workers answering on PostgreSQL and Redis, and a clean stop on SIGTERM."""
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,19 +16,13 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from localservices import plain_postgres_url
+from localservices import free_port, plain_postgres_url
 from workshop.contract import copy_tree
 from workshop.manifest import ROOT_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FINAL_DATABASE = "workshop_final"  # serve's database for the final/ code tree
 FINAL_CODE = ("app", "migrations", "alembic.ini")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, server: subprocess.Popen, timeout: float = 90) -> httpx.Response:

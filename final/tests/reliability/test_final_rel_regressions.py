@@ -8,13 +8,13 @@ import jsonschema
 import pytest
 from final_helpers import client_for, make_settings, running_app
 from redis.exceptions import ConnectionError as RedisConnectionError
-from rel_stack import production_http_flags
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.dependencies import SessionDep
 from app.redis_client import redis_key
+from harness.reliability.stack import production_http_flags
 
 A_USER_ID = "3f1c0e0a-8a8e-4d38-9f57-0f3a2b1c4d5e"
 
