@@ -44,3 +44,21 @@ def test_bench_refuses_an_unknown_run_before_starting_anything() -> None:
 
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "unknown run nonsense" in refused.stderr
+
+
+def test_without_the_authors_tools_the_commands_say_how_to_get_them() -> None:
+    """A learner's lean install has no harness: the command says so, as an environment error."""
+    without_harness = (
+        "import sys; sys.modules['harness'] = None; "  # as if it were not installed
+        "sys.argv = ['workshop', 'bench', 'list']; from workshop.cli import main; main()"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", without_harness],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert finished.returncode == 3, finished.stdout + finished.stderr
+    assert "run `uv sync --all-groups`" in finished.stderr, finished.stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -34,16 +33,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 DIAGRAM_TIMEOUT_MS = 20_000
-
-
-def _chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser"):
-        if candidate and (path := shutil.which(candidate)):
-            return path
-    pytest.fail(
-        "Chromium is not installed: `apt-get install -y chromium` (the docs browser test drives "
-        "the system browser; it never downloads one). Or set CHROMIUM to its path."
-    )
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -70,8 +59,10 @@ def screenshots() -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    executable = _chromium()
+def browser(
+    tmp_path_factory: pytest.TempPathFactory, chromium_executable: str
+) -> Iterator[BrowserContext]:
+    executable = chromium_executable  # tests/conftest.py: says how to install it if missing
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             user_data_dir=tmp_path_factory.mktemp("chromium-profile"),  # a fresh profile

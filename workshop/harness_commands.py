@@ -7,14 +7,28 @@ the learner's commands stay fast and the harness never needs the `workshop` pack
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
 
 from workshop.console import err, out
 
-USAGE = 2
+USAGE, ENVIRONMENT = 2, 3
+
+
+def _harness(module: str) -> ModuleType:
+    """A module of the harness, which a learner's lean install leaves out."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        err(
+            f"The benchmarks and the reliability suite need the authors' tools ({error.name} "
+            "is not installed): run `uv sync --all-groups`, then try again."
+        )
+        raise typer.Exit(ENVIRONMENT) from error
 
 bench = typer.Typer(
     help="The Locust benchmarks of the finished service and the chapters.",
@@ -49,8 +63,7 @@ def bench_run(
     ] = False,
 ) -> None:
     """Run the benchmarks and write a results folder under benchmarks/results/."""
-    from harness.bench import commands
-
+    commands = _harness("harness.bench.commands")
     options = commands.RunOptions(
         smoke=smoke,
         only=only,
@@ -77,24 +90,21 @@ def bench_compare(
     ] = None,
 ) -> None:
     """Each figure of a results folder against the baseline."""
-    from harness.bench import commands
-
+    commands = _harness("harness.bench.commands")
     raise typer.Exit(commands.compare_with_baseline(folder, baseline, out, err))
 
 
 @bench.command("report")
 def bench_report(folder: Annotated[Path, typer.Argument(help="A results folder.")]) -> None:
     """Rebuild a results folder's summary.md and charts from its results.json."""
-    from harness.bench import commands
-
+    commands = _harness("harness.bench.commands")
     raise typer.Exit(commands.rebuild_report(folder, out, err))
 
 
 @bench.command("list")
 def bench_list() -> None:
     """The runs and what each measures."""
-    from harness.bench import commands
-
+    commands = _harness("harness.bench.commands")
     raise typer.Exit(commands.list_runs(out))
 
 
@@ -114,8 +124,7 @@ def reliability(
 ) -> None:
     """The reliability suite's long forms: fuzzing, attacks, faults and a soak; writes
     final/RELIABILITY.md (about 15 minutes, --quick a few)."""
-    from harness.reliability import run
-
+    run = _harness("harness.reliability.run")
     page = output or run.DEFAULT_OUTPUT
     if render is not None:
         raise typer.Exit(run.render_page(render, page))

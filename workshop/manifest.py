@@ -28,6 +28,10 @@ class Exercise:
     files: tuple[str, ...]  # what the learner edits, relative to the chapter's directory
     tests: tuple[str, ...]  # the test files that check it, relative to the chapter's directory
     hints: tuple[str, ...]  # layered: a nudge, the concept, the shape of the code
+    # Minutes a learner needs for it in class (the chapter's exercise_minutes is their sum),
+    # and whether the one-day plan does it in class (core) or leaves it as homework.
+    minutes: int | None = None
+    core: bool = True
 
     @property
     def name(self) -> str:
@@ -194,6 +198,8 @@ def _exercise(entry: dict, chapter_id: str, where: str) -> Exercise:
         files=reader.texts("files"),
         tests=reader.texts("tests"),
         hints=reader.texts("hints"),
+        minutes=reader.minutes("minutes") if "minutes" in entry else None,
+        core=reader.flag("core", default=True),
     )
 
 
@@ -223,6 +229,12 @@ class _Reader:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ManifestError(f"{self.where}: `{key}` must be a list of strings")
         return tuple(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise ManifestError(f"{self.where}: `{key}` must be true or false")
+        return value
 
     def minutes(self, key: str) -> int:
         value = self._get(key, self._MISSING)

@@ -176,6 +176,9 @@ def server_settings(run: Run, stack: Stack, scratch: Path, secret_key: str) -> d
         "SECRET_KEY": secret_key,
         "LOGIN_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
         "WRITE_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "REGISTRATION_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "REFRESH_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "ACCOUNT_LOGIN_FAILURE_LIMIT": UNREACHABLE_RATE_LIMIT,
         # As in the Docker image: metrics shared by the workers through files.
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }
