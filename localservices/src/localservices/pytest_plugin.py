@@ -6,7 +6,9 @@ It gives every test session:
   at the end, so that two runs on one machine never meet;
 - the `exercise("chapter.name")` marker that ties a test to a manifest exercise;
 - `--workshop-report PATH`: a JSON report per test, which `workshop check` turns into the
-  learner's report.
+  learner's report;
+- `workshop_note`: `workshop_note("...")` records one sentence the report shows beside the
+  results, such as a check that could not be tried on this machine.
 
 A missing service stops the session with one sentence that says how to start it.
 """
@@ -41,7 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "exercise(id): the manifest exercise that this test checks")
-    config.stash[_RESULTS] = {"tests": [], "collection_errors": [], "services": None}
+    config.stash[_RESULTS] = {
+        "tests": [],
+        "collection_errors": [],
+        "services": None,
+        "notes": [],
+    }
     config.stash[_USED_SERVICES] = []
 
 
@@ -58,6 +65,20 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     """Say in one line which servers this run used (printed just above the summary line)."""
     if used := config.stash.get(_USED_SERVICES, None):
         terminalreporter.write_line(services.announce(*used))
+    for note in config.stash[_RESULTS]["notes"]:
+        terminalreporter.write_line(f"note: {note}")
+
+
+@pytest.fixture
+def workshop_note(request: pytest.FixtureRequest):
+    """`workshop_note("...")`: a sentence for the report, once however often it is said."""
+    notes = request.config.stash[_RESULTS]["notes"]
+
+    def note(text: str) -> None:
+        if text not in notes:
+            notes.append(text)
+
+    return note
 
 
 def _stop(request: pytest.FixtureRequest, error: services.ServiceUnavailable) -> NoReturn:
