@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import localservices as services
 from benchmarks import cpu, locust_run, machine, report, seed
 from benchmarks.plan import REPO_ROOT, Run, Timing
 from benchmarks.results import (
@@ -32,7 +33,6 @@ from benchmarks.results import (
 from benchmarks.server import RunningServer, ServerError, log_tail, start_server
 from benchmarks.stack import Stack, StackError
 from benchmarks.targets import evaluate
-from workshop import services
 
 SEEDED_USERS = 500
 SHARED_TOKENS = 8  # readers share these: a read spends nothing
@@ -174,6 +174,9 @@ def server_settings(run: Run, stack: Stack, scratch: Path, secret_key: str) -> d
         "SECRET_KEY": secret_key,
         "LOGIN_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
         "WRITE_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "REGISTRATION_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "REFRESH_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "ACCOUNT_LOGIN_FAILURE_LIMIT": UNREACHABLE_RATE_LIMIT,
         # As in the Docker image: metrics shared by the workers through files.
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from workshop.services import plain_postgres_url
+from localservices import plain_postgres_url
 
 DEAD_POSTGRES = {
     "WORKSHOP_POSTGRES_URL": "postgresql://postgres@127.0.0.1:1/postgres",

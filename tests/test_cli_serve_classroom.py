@@ -18,10 +18,10 @@ import asyncpg
 import httpx
 import pytest
 
+from localservices import delete_namespace, plain_postgres_url
 from workshop import participant
 from workshop import serve as serve_module
 from workshop.manifest import ROOT_ENV
-from workshop.services import delete_namespace, plain_postgres_url
 
 PASSWORD = "correct horse battery"
 

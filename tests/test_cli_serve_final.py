@@ -17,9 +17,9 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from localservices import delete_namespace, plain_postgres_url
 from workshop.contract import copy_tree
 from workshop.manifest import ROOT_ENV
-from workshop.services import delete_namespace, plain_postgres_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # serve's database for the final/ code tree is the participant's own: a name for this run.

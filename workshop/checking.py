@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from workshop import services
+import localservices as services
 from workshop.manifest import Chapter, Exercise
 
 CHAPTER_PYTEST_CONFIG = Path(__file__).with_name("chapter_pytest.ini")
@@ -87,6 +87,7 @@ class CheckResult:
     collection_errors: list[dict] = field(default_factory=list)
     environment_error: str | None = None
     services_line: str | None = None
+    notes: list[str] = field(default_factory=list)  # what the tests could not try here
     exit_status: int = 0
     output: str = ""  # pytest's own output, shown when it could not run the tests
     selection: tuple[str, ...] = ()  # the learner's extra pytest arguments: a partial check
@@ -294,6 +295,7 @@ def _result_from_report(
         collection_errors=report.get("collection_errors", []),
         environment_error=report.get("environment_error"),
         services_line=report.get("services"),
+        notes=report.get("notes", []),
         exit_status=exit_status,
         output=output,
         unawaited=unawaited,

@@ -16,7 +16,8 @@ from typing import Annotated
 
 import typer
 
-from workshop import changes, checking, contract, doctor, participant, schedule, services
+import localservices as services
+from workshop import changes, checking, contract, doctor, participant, schedule
 from workshop import serve as serving
 from workshop.checking import CheckRequest, CheckResult
 from workshop.console import clear, command, err, heading, mark, out

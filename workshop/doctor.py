@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from workshop import checking, services
+import localservices as services
+from workshop import checking, engine
 from workshop.manifest import Chapter, Manifest
 
 MIN_PYTHON = (3, 11)
@@ -67,6 +68,7 @@ def run_doctor(manifest: Manifest, *, chapter: Chapter | None, code_chapter: Cha
         if found is not None:
             findings.append(PROBES[name](found))
     findings += [_port(port, what) for port, what in PORTS.items()]
+    findings.append(_container_engine())
     if code_chapter is not None:
         findings.append(_code_imports(manifest.root / code_chapter.directory, code_chapter))
     return findings
@@ -171,6 +173,23 @@ def _port(port: int, what: str) -> Finding:
             f"in use, so {what} needs another one (`--port`); stop whatever holds it otherwise",
         )
     return Finding(f"Port {port}", "passed", f"free for {what}")
+
+
+def _container_engine() -> Finding:
+    """Optional: with Docker or Podman, chapter 07's check builds and runs the image."""
+    found = engine.find_engine()
+    if found is None:
+        return Finding(
+            "Container engine",
+            "info",
+            "no Docker or Podman answers: chapter 07 is checked from its files, without "
+            "building the image",
+        )
+    return Finding(
+        "Container engine",
+        "passed",
+        f"{found.describe()}: chapter 07's check builds and runs the image",
+    )
 
 
 def _code_imports(workspace: Path, chapter: Chapter) -> Finding:

@@ -80,6 +80,8 @@ def render_check(result: CheckResult, *, tracebacks: bool = False) -> None:
             _render_details(test, tracebacks)
     for sentence in diagnosis.unawaited_sentences(result.unawaited):
         out(f"{mark('warning')} {sentence}", style="yellow")
+    for note in result.notes:
+        out(f"Note: {note}", style="yellow")
 
 
 def _cause_owners(result: CheckResult) -> dict[str, str]:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from workshop import checking, participant, services
+import localservices as services
+from workshop import checking, participant
 from workshop.console import out
 
 LOCK_NAMESPACE = "workshop serve: alembic upgrade head"

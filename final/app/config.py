@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "change-me"  # fine on a laptop, refused in production
 MIN_SECRET_KEY_LENGTH = 32  # 256 bits of HS256 key material, written as text
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 def default_password_hash_workers() -> int:
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Level of the JSON logs on stdout."
+    )
+    api_docs_enabled: bool | None = Field(
+        None,
+        description="Serve /docs, /redoc and /openapi.json. Unset: on, except in production.",
     )
 
     # --- PostgreSQL ---
@@ -87,7 +92,7 @@ class Settings(BaseSettings):
     )
     access_token_ttl_seconds: int = Field(900, ge=1, description="Lifetime of an access token.")
     refresh_token_ttl_seconds: int = Field(
-        14 * 24 * 3600, ge=1, description="Lifetime of a refresh token."
+        14 * 24 * 3600, ge=1, description="Lifetime of a refresh token, and of an idle login."
     )
     password_hash_time_cost: int = Field(3, ge=1, description="argon2 iterations.")
     password_hash_memory_cost_kib: int = Field(65536, ge=8, description="argon2 memory in KiB.")
@@ -100,10 +105,28 @@ class Settings(BaseSettings):
         description="Threads hashing passwords per worker process (default: cores / workers).",
     )
 
-    # --- rate limits ---
+    # --- rate limits (fixed windows in Redis) ---
     rate_limit_enabled: bool = Field(True, description="Turn the Redis rate limiter on or off.")
     login_rate_limit: int = Field(10, ge=1, description="Login attempts per client IP per window.")
     login_rate_limit_window_seconds: int = Field(60, ge=1, description="Login window length.")
+    account_login_failure_limit: int = Field(
+        10, ge=1, description="Failed logins per account per window, from any address."
+    )
+    account_login_failure_window_seconds: int = Field(
+        300,
+        ge=1,
+        description="Account failure window: the longest an attacker can lock the owner out.",
+    )
+    registration_rate_limit: int = Field(
+        20, ge=1, description="Registrations per client IP per window."
+    )
+    registration_rate_limit_window_seconds: int = Field(
+        3600, ge=1, description="Registration window length."
+    )
+    refresh_rate_limit: int = Field(
+        30, ge=1, description="Token refreshes per client IP per window."
+    )
+    refresh_rate_limit_window_seconds: int = Field(60, ge=1, description="Refresh window length.")
     write_rate_limit: int = Field(60, ge=1, description="Writes per user per window.")
     write_rate_limit_window_seconds: int = Field(60, ge=1, description="Write window length.")
 
@@ -118,8 +141,18 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = Field(
         64 * 1024, ge=1024, description="Larger request bodies are refused with 413."
     )
+    max_request_header_bytes: int = Field(
+        16 * 1024,
+        ge=1024,
+        description="Larger request lines plus headers, in all, are refused with 431.",
+    )
     health_check_timeout_seconds: float = Field(
         1.0, gt=0, description="Readiness gives up on PostgreSQL or Redis after this long."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that /metrics requires. Unset: /metrics is open, except in "
+        "production, where it is not served at all.",
     )
 
     @field_validator("cors_origins", "allowed_hosts", mode="before")
@@ -134,6 +167,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def refuse_unsafe_production_values(self) -> "Settings":
+        if self.metrics_token is not None and (
+            len(self.metrics_token.get_secret_value()) < MIN_METRICS_TOKEN_LENGTH
+        ):
+            raise ValueError(
+                f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters long"
+            )
         if self.environment != "production":
             return self
         secret = self.secret_key.get_secret_value()
@@ -153,6 +192,16 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def uses_default_secret_key(self) -> bool:
+        return self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY
+
+    @property
+    def serves_api_docs(self) -> bool:
+        if self.api_docs_enabled is None:
+            return not self.is_production
+        return self.api_docs_enabled
 
 
 @lru_cache

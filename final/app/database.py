@@ -1,9 +1,6 @@
-"""PostgreSQL: the declarative base, the engine factory and the per-request session."""
-
-from collections.abc import AsyncIterator
+"""PostgreSQL: the declarative base, the engine factory, and closing a session safely."""
 
 import asyncpg
-from fastapi import Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError
@@ -77,19 +74,13 @@ def create_engine_from(settings: Settings, *, retried_reads: bool = False) -> As
     return engine
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request, closed (and its connection returned) when the request ends."""
-    session = request.app.state.sessionmaker()
-    try:
-        yield session
-    finally:
-        await _close(session)
+async def close_session(session: AsyncSession) -> None:
+    """Close a session after its request was answered.
 
-
-async def _close(session: AsyncSession) -> None:
-    # The close runs after the answer was sent. If PostgreSQL dropped the connection
-    # meanwhile, the ROLLBACK fails, but there is nothing left to undo (the server rolled
-    # back with the connection) and the pool has discarded it: the request went well.
+    If PostgreSQL dropped the connection meanwhile, the ROLLBACK of the close fails, but there
+    is nothing left to undo (the server rolled back with the connection) and the pool has
+    discarded it: the request went well, so the error is not raised.
+    """
     try:
         await session.close()
     except DBAPIError as error:

@@ -16,7 +16,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from app import health, metrics
-from app.auth.passwords import PasswordHasher
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.database import create_engine_from
@@ -24,17 +23,20 @@ from app.logs import configure_logging
 from app.metrics import MetricsMiddleware, forget_this_process, track_pool_usage
 from app.middleware import (
     AccessLogMiddleware,
-    BodySizeLimitMiddleware,
     PlainErrorsAsProblemsMiddleware,
     ProcessTimeMiddleware,
     RequestIdMiddleware,
+    RequestSizeLimitMiddleware,
     TrailingSlashMiddleware,
 )
 from app.problems import document_problems, install_problem_handlers
 from app.query_log import install_query_logging
 from app.rate_limit import RateLimiter
 from app.redis_client import create_redis
-from app.users.cache import UserCache
+from app.resources import Resources
+from app.security.logins import LoginRegistry
+from app.security.passwords import PasswordHasher
+from app.single_flight import SingleFlight
 from app.users.router import router as users_router
 
 logger = logging.getLogger(__name__)
@@ -53,17 +55,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         track_pool_usage(pool_owner)
     redis = create_redis(settings)
     password_hasher = PasswordHasher(settings)
-    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-
-    app.state.engine = engine
-    app.state.read_engine = read_engine
-    app.state.sessionmaker = sessionmaker
-    app.state.redis = redis
-    app.state.password_hasher = password_hasher
-    app.state.user_cache = UserCache(redis=redis, engine=read_engine, settings=settings)
-    app.state.rate_limiter = RateLimiter(redis, settings)
+    app.state.resources = Resources(
+        settings=settings,
+        engine=engine,
+        # expire_on_commit=False: a committed object keeps its values, so a route can still
+        # read them without a lazy load (which async SQLAlchemy cannot do implicitly).
+        sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
+        read_engine=read_engine,
+        redis=redis,
+        flights=SingleFlight(),
+        password_hasher=password_hasher,
+        rate_limiter=RateLimiter(redis, settings),
+        logins=LoginRegistry(redis, settings),
+    )
     try:
         await password_hasher.prepare()
+        if settings.uses_default_secret_key:
+            logger.warning(
+                "SECRET_KEY is the public default: anyone can sign tokens this service "
+                "accepts. Set SECRET_KEY to a random value before anyone else can reach it."
+            )
         logger.info("started", extra={"environment": settings.environment})
         yield
     finally:
@@ -79,13 +90,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service. Tests pass their own settings; servers read the environment."""
     settings = settings or get_settings()
     configure_logging(settings)
-    # FastAPIOffline serves Swagger UI and ReDoc from the package: /docs works offline.
-    app = FastAPIOffline(
-        title="Users service",
-        version="1.0.0",
-        description="Users and authentication on PostgreSQL and Redis.",
-        lifespan=lifespan,
-    )
+    about = {
+        "title": "Users service",
+        "version": "1.0.0",
+        "description": "Users and authentication on PostgreSQL and Redis.",
+        "lifespan": lifespan,
+    }
+    if settings.serves_api_docs:
+        # FastAPIOffline serves Swagger UI and ReDoc from the package: /docs works offline.
+        app: FastAPI = FastAPIOffline(**about)
+    else:  # production by default: the API's map is not published
+        app = FastAPI(**about, openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
     install_problem_handlers(app)
     app.include_router(users_router)
@@ -96,7 +111,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: a request meets RequestIdMiddleware first, the router last.
     app.add_middleware(TrailingSlashMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        RequestSizeLimitMiddleware,
+        max_body_bytes=settings.max_request_body_bytes,
+        max_header_bytes=settings.max_request_header_bytes,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

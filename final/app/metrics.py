@@ -1,13 +1,16 @@
-"""Prometheus metrics, correct with several worker processes, and the /metrics route.
+"""Prometheus metrics of HTTP and the database pool, correct with several worker processes,
+and the /metrics route. (The cache and the rate limiter count in their own modules.)
 
 With `PROMETHEUS_MULTIPROC_DIR` set (the Docker image sets it), every worker writes its
 numbers to files there and /metrics adds them up, whichever worker answers the scrape.
 """
 
 import os
+import secrets
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -22,7 +25,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.middleware import route_template
+from app.dependencies import SettingsDep
+from app.exceptions import NotFound, Unauthorized
+from app.middleware import on_response_start, route_template
 
 REQUEST_DURATION = Histogram(
     "http_request_duration_seconds",
@@ -35,24 +40,36 @@ RESPONSES = Counter(
     "Responses sent, by route template and status.",
     ["method", "route", "status"],
 )
-CACHE_LOOKUPS = Counter(
-    "cache_lookups_total", "Cache lookups by result: hit, miss or error.", ["cache", "result"]
-)
-RATE_LIMIT_REJECTIONS = Counter(
-    "rate_limit_rejections_total", "Requests refused with 429, by limit.", ["limit"]
-)
 DB_POOL_CONNECTIONS_IN_USE = Gauge(
     "db_pool_connections_in_use",
     "PostgreSQL connections checked out of the pool right now.",
     multiprocess_mode="livesum",
 )
 
+# A label takes few values or the metrics grow without bound: a client may send any method
+# (`FOO /users`), so every method outside this set is counted as OTHER.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/metrics", include_in_schema=False)
-def read_metrics() -> Response:
-    """The Prometheus text format (a plain `def`: reading the worker files is blocking I/O)."""
+def read_metrics(
+    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> Response:
+    """The Prometheus text format (a plain `def`: reading the worker files is blocking I/O).
+
+    With METRICS_TOKEN set, a scraper must send it as a bearer token; without it, production
+    does not serve metrics at all (they tell an attacker what runs and how busy it is).
+    """
+    if settings.metrics_token is None:
+        if settings.is_production:
+            raise NotFound("Not Found")
+    elif not secrets.compare_digest(
+        (authorization or "").encode(),
+        f"Bearer {settings.metrics_token.get_secret_value()}".encode(),
+    ):
+        raise Unauthorized("/metrics needs the METRICS_TOKEN as a bearer token.")
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -72,18 +89,17 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status = 500  # what the client gets if the app fails before answering
 
-        async def send_recording_status(message: Message) -> None:
+        def record_status(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+            status = message["status"]
 
         try:
-            await self.app(scope, receive, send_recording_status)
+            await self.app(scope, receive, on_response_start(send, record_status))
         finally:
-            method, route = scope["method"], route_template(scope)
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            route = route_template(scope)
             REQUEST_DURATION.labels(method, route).observe(time.perf_counter() - started)
             RESPONSES.labels(method, route, str(status)).inc()
 

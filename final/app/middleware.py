@@ -8,6 +8,7 @@ seen by the route and by every log line.
 import logging
 import re
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from uuid import uuid4
 
@@ -16,7 +17,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logs import request_id_var
-from app.problems import PROBLEM_JSON, http_error_code, problem
+from app.problems import PROBLEM_JSON, ProblemResponse, http_error_code, problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is reused only when it is short and plain: it ends up in every log line.
@@ -30,6 +31,28 @@ def route_template(scope: Scope) -> str:
     route = scope.get("route")
     # path_format drops convertors: `/users/{user_id}` for `/users/{user_id:uuid}`.
     return getattr(route, "path_format", None) or "unmatched"
+
+
+def on_response_start(send: Send, see: Callable[[Message], None]) -> Send:
+    """`send`, letting `see` read or change the response's first message (status, headers)
+    before it goes out: the one place where a middleware hooks into the answer."""
+
+    async def send_after_seeing(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            see(message)
+        await send(message)
+
+    return send_after_seeing
+
+
+def _request_problem(scope: Scope, status: int, detail: str) -> ProblemResponse:
+    return problem(
+        status=status,
+        detail=detail,
+        code=http_error_code(status),
+        instance=scope["path"],
+        request_id=scope.get("state", {}).get("request_id"),
+    )
 
 
 class RequestIdMiddleware:
@@ -47,14 +70,12 @@ class RequestIdMiddleware:
         # request.state.request_id: for error handlers that run after the context is reset.
         scope.setdefault("state", {})["request_id"] = request_id
 
-        async def send_with_request_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
+        def add_request_id(message: Message) -> None:
+            MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
 
         token = request_id_var.set(request_id)
         try:
-            await self.app(scope, receive, send_with_request_id)
+            await self.app(scope, receive, on_response_start(send, add_request_id))
         finally:
             request_id_var.reset(token)
 
@@ -71,13 +92,11 @@ class ProcessTimeMiddleware:
             return
         started = time.perf_counter()
 
-        async def send_with_process_time(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                elapsed = time.perf_counter() - started
-                MutableHeaders(scope=message)["X-Process-Time"] = f"{elapsed:.6f}"
-            await send(message)
+        def add_process_time(message: Message) -> None:
+            elapsed = time.perf_counter() - started
+            MutableHeaders(scope=message)["X-Process-Time"] = f"{elapsed:.6f}"
 
-        await self.app(scope, receive, send_with_process_time)
+        await self.app(scope, receive, on_response_start(send, add_process_time))
 
 
 class AccessLogMiddleware:
@@ -93,14 +112,12 @@ class AccessLogMiddleware:
         started = time.perf_counter()
         status = 500  # what the client gets if the app fails before answering
 
-        async def send_recording_status(message: Message) -> None:
+        def record_status(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+            status = message["status"]
 
         try:
-            await self.app(scope, receive, send_recording_status)
+            await self.app(scope, receive, on_response_start(send, record_status))
         finally:
             client = scope.get("client")
             access_logger.info(
@@ -116,27 +133,30 @@ class AccessLogMiddleware:
             )
 
 
-class BodySizeLimitMiddleware:
-    """Refuse bodies over the limit with 413, whether declared up front or streamed."""
+class RequestSizeLimitMiddleware:
+    """Refuse a request line plus headers over the limit with 431, and a body over its limit
+    with 413, whether its size is declared up front or it is streamed.
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    The server parses the headers before this runs: uvicorn's h11 caps what it buffers per
+    read, not per request, so this is where the per-request limit holds.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_header_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if _head_size(scope) > self.max_header_bytes:
+            detail = f"The request line and headers are larger than {self.max_header_bytes} bytes."
+            await _request_problem(scope, 431, detail)(scope, receive, send)
+            return
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            response = problem(
-                status=413,
-                detail=self._detail(),
-                code=http_error_code(413),
-                instance=scope["path"],
-                request_id=scope.get("state", {}).get("request_id"),
-            )
-            await response(scope, receive, send)
+            await _request_problem(scope, 413, self._body_detail())(scope, receive, send)
             return
         received = 0
 
@@ -147,13 +167,19 @@ class BodySizeLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
                     # Raised while the route reads its body: the problem handler answers 413.
-                    raise HTTPException(status_code=413, detail=self._detail())
+                    raise HTTPException(status_code=413, detail=self._body_detail())
             return message
 
         await self.app(scope, receive_within_limit, send)
 
-    def _detail(self) -> str:
+    def _body_detail(self) -> str:
         return f"The request body is larger than {self.max_body_bytes} bytes."
+
+
+def _head_size(scope: Scope) -> int:
+    """About the bytes of the request line and headers as they came over the wire."""
+    line = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
 
 
 class TrailingSlashMiddleware:
@@ -204,7 +230,7 @@ def _is_plain_error(start: Message) -> bool:
     return start["status"] >= 400 and not content_type.startswith(PROBLEM_JSON)
 
 
-def _as_problem(scope: Scope, start: Message, body: bytes):
+def _as_problem(scope: Scope, start: Message, body: bytes) -> ProblemResponse:
     status = start["status"]
     kept = {  # the original's own headers (Vary, Allow, ...), not those of its body
         name: value

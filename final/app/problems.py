@@ -36,6 +36,7 @@ HTTP_ERROR_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "too_many_requests",
+    431: "request_header_fields_too_large",
     503: "service_unavailable",
 }
 

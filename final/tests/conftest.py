@@ -83,7 +83,7 @@ def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
         counter.statements.append(statement)
 
-    engines = [app.state.engine.sync_engine, app.state.read_engine.sync_engine]
+    engines = [app.state.resources.engine.sync_engine, app.state.resources.read_engine.sync_engine]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
     yield counter
@@ -114,11 +114,11 @@ def create_user(app: FastAPI) -> CreateUser:
         role: Role = Role.USER,
     ) -> TestUser:
         email = email or f"user-{uuid4().hex[:10]}@example.com"
-        async with app.state.sessionmaker() as session:
+        async with app.state.resources.sessionmaker() as session:
             user = await service.create_user(
                 session,
                 data=UserCreate(email=email, password=password, full_name=full_name),
-                password_hasher=app.state.password_hasher,
+                password_hasher=app.state.resources.password_hasher,
             )
             if role != Role.USER:
                 user.role = role

@@ -14,6 +14,9 @@ from sqlalchemy import text
 from app.config import Settings
 from app.database import Base
 from app.main import create_app
+from app.resources import resources_of
+from app.users.cache import UserCache
+from app.users.dependencies import get_user_cache
 
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
 # Cheap argon2 parameters keep the suite fast; test_final_passwords.py proves the real ones.
@@ -52,7 +55,7 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The app under its lifespan, with every table emptied first."""
     application = create_app(settings)
     async with LifespanManager(application):
-        async with application.state.engine.begin() as connection:
+        async with application.state.resources.engine.begin() as connection:
             tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
             await connection.execute(text(f"TRUNCATE {tables}"))
         yield application
@@ -75,3 +78,26 @@ def parse_metrics(exposition: str) -> MetricSamples:
 def metric_value(samples: MetricSamples, name: str, **labels: str) -> float:
     """The sample with exactly these labels; 0 when the series does not exist (yet)."""
     return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def user_cache_of(application: FastAPI) -> UserCache:
+    """A UserCache on the running app's resources, as a request gets one."""
+    resources = resources_of(application)
+    return UserCache(
+        redis=resources.redis,
+        engine=resources.read_engine,
+        settings=resources.settings,
+        flights=resources.flights,
+    )
+
+
+def override_user_cache(application: FastAPI, *, redis: object) -> None:
+    """From now on the app's requests get a UserCache on `redis` (the cache alone loses its
+    Redis; the login check keeps the app's own, since it fails closed)."""
+    resources = resources_of(application)
+    application.dependency_overrides[get_user_cache] = lambda: UserCache(
+        redis=redis,  # type: ignore[arg-type]
+        engine=resources.read_engine,
+        settings=resources.settings,
+        flights=resources.flights,
+    )

@@ -10,9 +10,9 @@ from uuid import uuid4
 import pytest
 from final_helpers import client_for, make_settings, running_app
 
-from app.auth import tokens as token_module
-from app.auth.tokens import issue_token
 from app.config import Settings
+from app.security import tokens as token_module
+from app.security.tokens import encode_token, new_claims
 
 
 def _b64(data: bytes) -> str:
@@ -68,7 +68,7 @@ async def test_login_is_case_insensitive_on_the_email(client, create_user):
 
 async def test_wrong_password_and_unknown_email_look_the_same(client, create_user, app):
     user = await create_user()
-    hasher = app.state.password_hasher._password_hash
+    hasher = app.state.resources.password_hasher._password_hash
     verify_calls = []
     original_verify = hasher.verify
 
@@ -140,19 +140,33 @@ async def test_logout_makes_both_tokens_useless(client, create_user, login, app,
 
     assert response.status_code == 204
     assert access.status_code == 401
-    assert access.json()["code"] == "token_revoked"
+    assert access.json()["code"] == "login_ended"
     assert refresh.status_code == 401
+    assert refresh.json()["code"] == "login_ended"
 
 
-async def test_a_revocation_lives_as_long_as_the_token_would(client, create_user, login, app):
+async def test_a_login_lives_as_long_as_its_refresh_token_and_no_longer(
+    client, create_user, login, app
+):
+    """One key per login, whose TTL is the refresh token's life, renewed at each refresh and
+    deleted at logout: Redis never keeps a login nobody can use."""
     settings: Settings = app.state.settings
+    redis = app.state.resources.redis
     tokens = await login(await create_user())
+    key = app.state.resources.logins.key(claims_of(tokens.access_token)["family"])
+    ttl_after_login = await redis.ttl(key)
+    await redis.expire(key, 60)  # as if most of the login's life had passed
 
-    await client.post("/auth/logout", headers=tokens.headers)
+    refreshed = await client.post("/auth/refresh", json={"refresh_token": tokens.refresh_token})
+    ttl_after_refresh = await redis.ttl(key)
+    await client.post(
+        "/auth/logout", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+    )
 
-    jti = claims_of(tokens.access_token)["jti"]
-    ttl = await app.state.redis.ttl(f"{settings.redis_key_prefix}revoked:jti:{jti}")
-    assert settings.access_token_ttl_seconds - 5 <= ttl <= settings.access_token_ttl_seconds
+    lifetime = settings.refresh_token_ttl_seconds
+    assert lifetime - 5 <= ttl_after_login <= lifetime
+    assert lifetime - 5 <= ttl_after_refresh <= lifetime, "a refresh renews the login's life"
+    assert not await redis.exists(key), "a logout removes the login"
 
 
 async def test_token_types_are_not_interchangeable(client, create_user, login):
@@ -183,35 +197,47 @@ def _claims(user_id: str, **changes: object) -> dict:
 
 
 FORGERIES = {
-    "expired": lambda uid, key: forge(_claims(uid, exp=int(time.time()) - 10), key=key),
-    "not yet valid": lambda uid, key: forge(_claims(uid, nbf=int(time.time()) + 600), key=key),
-    "alg none": lambda uid, key: forge(_claims(uid), key=key, alg="none"),
-    "another algorithm": lambda uid, key: forge(_claims(uid), key=key, alg="HS512"),
-    "another key": lambda uid, key: forge(_claims(uid), key="another-key-" + "x" * 40),
-    "no jti": lambda uid, key: forge(_claims(uid, jti=None), key=key),
-    "no exp": lambda uid, key: forge(_claims(uid, exp=None), key=key),
-    "unknown type": lambda uid, key: forge(_claims(uid, type="admin"), key=key),
-    "subject not a uuid": lambda uid, key: forge(_claims("root"), key=key),
-    "garbage": lambda uid, key: "not.a.jwt",
+    "expired": lambda uid, f, key: forge(
+        _claims(uid, family=f, exp=int(time.time()) - 10), key=key
+    ),
+    "not yet valid": lambda uid, f, key: forge(
+        _claims(uid, family=f, nbf=int(time.time()) + 600), key=key
+    ),
+    "alg none": lambda uid, f, key: forge(_claims(uid, family=f), key=key, alg="none"),
+    "another algorithm": lambda uid, f, key: forge(_claims(uid, family=f), key=key, alg="HS512"),
+    "another key": lambda uid, f, key: forge(_claims(uid, family=f), key="another-key-" + "x" * 40),
+    "no jti": lambda uid, f, key: forge(_claims(uid, family=f, jti=None), key=key),
+    "no exp": lambda uid, f, key: forge(_claims(uid, family=f, exp=None), key=key),
+    "unknown type": lambda uid, f, key: forge(_claims(uid, family=f, type="admin"), key=key),
+    "subject not a uuid": lambda uid, f, key: forge(_claims("root", family=f), key=key),
+    "garbage": lambda uid, f, key: "not.a.jwt",
 }
 
 
-async def test_the_forging_helper_makes_tokens_the_service_accepts(client, create_user, app):
+@pytest.fixture
+async def live_family(create_user, login) -> tuple[str, str]:
+    """A user id and the family of one of its live logins: a forged token naming them is
+    refused for its forgery alone, never for an unknown login."""
     user = await create_user()
-    key = app.state.settings.secret_key.get_secret_value()
+    tokens = await login(user)
+    return str(user.id), claims_of(tokens.access_token)["family"]
 
-    response = await client.get(
-        "/users/me", headers={"Authorization": f"Bearer {forge(_claims(str(user.id)), key=key)}"}
-    )
+
+async def test_the_forging_helper_makes_tokens_the_service_accepts(client, app, live_family):
+    user_id, family = live_family
+    key = app.state.settings.secret_key.get_secret_value()
+    token = forge(_claims(user_id, family=family), key=key)
+
+    response = await client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 200, "the control case: a correctly signed token works"
 
 
 @pytest.mark.parametrize("forgery", FORGERIES)
-async def test_forged_and_broken_tokens_are_401_problems(client, create_user, app, forgery):
-    user = await create_user()
+async def test_forged_and_broken_tokens_are_401_problems(client, app, live_family, forgery):
+    user_id, family = live_family
     key = app.state.settings.secret_key.get_secret_value()
-    token = FORGERIES[forgery](str(user.id), key)
+    token = FORGERIES[forgery](user_id, family, key)
 
     response = await client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
 
@@ -234,28 +260,38 @@ async def test_a_tampered_payload_is_refused(client, create_user, login):
 async def test_a_token_signed_by_another_deployment_is_refused(client, create_user, settings):
     user = await create_user()
     other = settings.model_copy(update={"secret_key": settings.secret_key.__class__("z" * 48)})
-    token = issue_token(user_id=user.id, token_type="access", family="f", settings=other).token
+    token = encode_token(
+        new_claims(user_id=user.id, token_type="access", family="f", settings=other), other
+    )
 
     response = await client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 401
 
 
-async def test_revocation_fails_closed_when_redis_is_down(
+async def test_logins_and_tokens_fail_closed_when_redis_is_down(
     database_url, redis_namespace, database_schema
 ):
+    """Without Redis no login can be registered or checked: 503, never a token that works
+    while nobody can revoke it, and never "logged in" on a guess."""
     dead_redis = make_settings(database_url, "redis://127.0.0.1:1/0", redis_namespace)
     async with running_app(dead_redis) as app, client_for(app) as client:
-        await client.post("/users", json={"email": "a@example.com", "password": "password123"})
+        created = await client.post(
+            "/users", json={"email": "a@example.com", "password": "password123"}
+        )
         login = await client.post(
             "/auth/token", data={"username": "a@example.com", "password": "password123"}
         )
-        token = login.json()["access_token"]
-
+        claims = new_claims(
+            user_id=created.json()["id"], token_type="access", family="f", settings=dead_redis
+        )
+        token = encode_token(claims, dead_redis)
         response = await client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
 
-    assert login.status_code == 200, "login does not need Redis: the rate limiter fails open"
-    assert response.status_code == 503, "no revocation answer means no access (fail closed)"
+    assert created.status_code == 201, "registration needs PostgreSQL only (limits fail open)"
+    assert login.status_code == 503, "a login that cannot be registered is not given"
+    assert login.json()["code"] == "auth_unavailable"
+    assert response.status_code == 503, "no answer about the login means no access"
     assert response.json()["code"] == "auth_unavailable"
 
 

@@ -64,12 +64,13 @@ async def test_a_password_change_has_the_same_bounds(client, create_user, login,
     user = await create_user()
     tokens = await login(await create_user(role=Role.ADMIN)) if as_admin else await login(user)
     path = f"/users/{user.id}" if as_admin else "/users/me"
+    confirm = {} if as_admin else {"current_password": user.password}
 
     too_long = await client.patch(
-        path, json={"password": password_of(PASSWORD_MAX + 1)}, headers=tokens.headers
+        path, json={"password": password_of(PASSWORD_MAX + 1), **confirm}, headers=tokens.headers
     )
     longest = await client.patch(
-        path, json={"password": password_of(PASSWORD_MAX)}, headers=tokens.headers
+        path, json={"password": password_of(PASSWORD_MAX), **confirm}, headers=tokens.headers
     )
     relogin = await client.post(
         "/auth/token", data={"username": user.email, "password": password_of(PASSWORD_MAX)}

@@ -3,7 +3,7 @@
 import asyncio
 from uuid import uuid4
 
-from final_helpers import client_for, make_settings, running_app
+from final_helpers import client_for, make_settings, override_user_cache, running_app, user_cache_of
 from redis.asyncio import Redis
 
 from app.users.cache import UserCache, entry_format
@@ -42,44 +42,43 @@ async def test_entries_expire_after_the_ttl_plus_jitter(client, create_user, log
 
     await client.get(f"/users/{target.id}", headers=tokens.headers)
 
-    ttl = await app.state.redis.ttl(app.state.user_cache.key(target.id))
+    ttl = await app.state.resources.redis.ttl(user_cache_of(app).key(target.id))
     longest = settings.user_cache_ttl_seconds + settings.user_cache_ttl_jitter_seconds
     assert settings.user_cache_ttl_seconds - 2 <= ttl <= longest
 
 
 async def test_jitter_spreads_the_expiries(app, create_user):
-    cache: UserCache = app.state.user_cache
+    cache: UserCache = user_cache_of(app)
     users = [await create_user() for _ in range(12)]
 
     for user in users:
         await cache.get_user(user.id)
-    ttls = {await app.state.redis.ttl(cache.key(user.id)) for user in users}
+    ttls = {await app.state.resources.redis.ttl(cache.key(user.id)) for user in users}
 
     assert len(ttls) > 1, "twelve entries written together should not all expire together"
 
 
 async def test_the_app_writes_its_keys_under_the_configured_prefix(client, create_user, login, app):
-    tokens = await _warm_reader(client, create_user, login)
-    await client.post("/auth/logout", headers=tokens.headers)
-    redis: Redis = app.state.redis
+    await _warm_reader(client, create_user, login)
+    redis: Redis = app.state.resources.redis
+    prefix = app.state.settings.redis_key_prefix
 
-    keys = [key async for key in redis.scan_iter(match="*", count=1000)]
-    ours = [key for key in keys if key.startswith(app.state.settings.redis_key_prefix)]
+    ours = [key async for key in redis.scan_iter(match=f"{prefix}*", count=1000)]
 
     # A user entry's kind carries its format's fingerprint: `user.3f2a9c1b`.
-    kinds = {key.split(":")[-2].split(".")[0] for key in ours}
-    assert kinds >= {"user", "jti", "login"}
+    kinds = {key.removeprefix(prefix).split(":")[0].split(".")[0] for key in ours}
+    assert kinds >= {"user", "login", "user-logins", "ratelimit"}, kinds
 
 
 async def test_a_write_invalidates_the_cached_user(client, create_user, login, app):
     user = await create_user(full_name="Before")
     tokens = await login(user)
     await client.get("/users/me", headers=tokens.headers)  # cached now
-    key = app.state.user_cache.key(user.id)
-    assert await app.state.redis.exists(key)
+    key = user_cache_of(app).key(user.id)
+    assert await app.state.resources.redis.exists(key)
 
     await client.patch("/users/me", json={"full_name": "After"}, headers=tokens.headers)
-    dropped = not await app.state.redis.exists(key)
+    dropped = not await app.state.resources.redis.exists(key)
     response = await client.get(f"/users/{user.id}", headers=tokens.headers)
 
     assert dropped, "PATCH should delete the cached entry"
@@ -116,14 +115,14 @@ async def test_cache_off_reads_the_database_every_time(
 ):
     settings = make_settings(database_url, redis_url, redis_namespace, cache_enabled=False)
     async with running_app(settings) as app:
-        async with app.state.sessionmaker() as session:
+        async with app.state.resources.sessionmaker() as session:
             user = User(email="x@example.com", hashed_password="unused")
             session.add(user)
             await session.commit()
-        cache: UserCache = app.state.user_cache
+        cache: UserCache = user_cache_of(app)
 
         await cache.get_user(user.id)
-        cached = await app.state.redis.exists(cache.key(user.id))
+        cached = await app.state.resources.redis.exists(cache.key(user.id))
 
     assert not cached, "CACHE_ENABLED=false must write nothing to Redis"
 
@@ -133,9 +132,7 @@ async def test_reads_fail_open_when_the_cache_redis_is_down(client, create_user,
     target = await create_user(full_name="Still here")
     dead = Redis.from_url(DEAD_REDIS_URL, socket_connect_timeout=0.2, socket_timeout=0.2)
     # Only the cache loses Redis here; the revocation check keeps it (it fails closed).
-    app.state.user_cache = UserCache(
-        redis=dead, engine=app.state.read_engine, settings=app.state.settings
-    )
+    override_user_cache(app, redis=dead)
     try:
         response = await client.get(f"/users/{target.id}", headers=tokens.headers)
     finally:
@@ -153,14 +150,14 @@ async def test_with_redis_down_the_cache_serves_from_postgres(
         created = await client.post(
             "/users", json={"email": "up@example.com", "password": "password123"}
         )
-        user = await app.state.user_cache.get_user(created.json()["id"])
+        user = await user_cache_of(app).get_user(created.json()["id"])
 
     assert created.status_code == 201, "registration needs PostgreSQL only"
     assert user.email == "up@example.com"
 
 
 async def test_a_cached_read_sends_what_fastapi_would_serialize(client, create_user, login):
-    tokens = await _warm_reader(client, create_user, login)
+    tokens = await login(await create_user(role=Role.ADMIN))  # admins read users whole
     target = await create_user()
     target_tokens = await login(target)
 
@@ -181,7 +178,7 @@ async def test_a_new_shape_of_user_reads_new_keys(app):
     class UserReadWithNickname(UserRead):
         nickname: str | None = None
 
-    key = app.state.user_cache.key(uuid4())
+    key = user_cache_of(app).key(uuid4())
 
     assert f":user.{entry_format(UserRead)}:" in key
     assert f":user.{entry_format(UserReadWithNickname)}:" not in key

@@ -8,6 +8,7 @@ if one were left) shows what the write did.
 from dataclasses import dataclass
 
 import pytest
+from final_helpers import DEFAULT_PASSWORD, user_cache_of
 
 from app.users.models import Role
 
@@ -27,10 +28,16 @@ class WriteRoute:
 WRITE_ROUTES = {
     "PATCH /users/me (name)": WriteRoute("PATCH", "/users/me", False, {"full_name": "After"}),
     "PATCH /users/me (email)": WriteRoute(
-        "PATCH", "/users/me", False, {"email": "changed-by-self@example.com"}
+        "PATCH",
+        "/users/me",
+        False,
+        {"email": "changed-by-self@example.com", "current_password": DEFAULT_PASSWORD},
     ),
     "PATCH /users/me (password)": WriteRoute(
-        "PATCH", "/users/me", False, {"password": "a brand new passphrase"}
+        "PATCH",
+        "/users/me",
+        False,
+        {"password": "a brand new passphrase", "current_password": DEFAULT_PASSWORD},
     ),
     "PATCH /users/{id} (name)": WriteRoute("PATCH", "/users/{id}", True, {"full_name": "After"}),
     "PATCH /users/{id} (role)": WriteRoute("PATCH", "/users/{id}", True, {"role": "admin"}),
@@ -49,15 +56,15 @@ async def test_every_write_route_drops_the_cached_user(client, create_user, logi
     target = await create_user(full_name="Before")
     own = await login(target)
     before = await client.get(f"/users/{target.id}", headers=admin.headers)
-    key = app.state.user_cache.key(target.id)
+    key = user_cache_of(app).key(target.id)
     assert before.status_code == 200, before.text
-    assert await app.state.redis.exists(key), "the control: the read cached the target"
+    assert await app.state.resources.redis.exists(key), "the control: the read cached the target"
 
     headers = admin.headers if route.as_admin else own.headers
     written = await client.request(
         route.method, route.path.format(id=target.id), json=route.body, headers=headers
     )
-    still_cached = await app.state.redis.exists(key)
+    still_cached = await app.state.resources.redis.exists(key)
     after = await client.get(f"/users/{target.id}", headers=admin.headers)
 
     assert written.status_code == (204 if route.deletes else 200), written.text

@@ -1,5 +1,5 @@
-"""The security libraries stay behind one module each: python-jose behind app/auth/tokens.py
-(every JWT is made and read there), pwdlib behind app/auth/passwords.py."""
+"""The security libraries stay behind one module each: python-jose behind app/security/tokens.py
+(every JWT is made and read there), pwdlib behind app/security/passwords.py."""
 
 import ast
 from pathlib import Path
@@ -42,17 +42,17 @@ def test_the_import_scan_sees_imports_inside_functions(tmp_path):
 def test_only_the_token_module_imports_jose():
     importers = modules_importing("jose")
 
-    assert importers == {"app/auth/tokens.py"}, (
-        f"python-jose must be imported by app/auth/tokens.py alone; found {sorted(importers)}. "
-        "Make and read JWTs through issue_token / decode_token instead."
+    assert importers == {"app/security/tokens.py"}, (
+        f"python-jose must be imported by app/security/tokens.py alone; found {sorted(importers)}. "
+        "Make and read JWTs through encode_token / decode_token instead."
     )
 
 
 def test_only_the_password_module_imports_pwdlib():
     importers = modules_importing("pwdlib")
 
-    assert importers == {"app/auth/passwords.py"}, (
-        f"pwdlib must be imported by app/auth/passwords.py alone; found {sorted(importers)}. "
+    assert importers == {"app/security/passwords.py"}, (
+        f"pwdlib must be imported by app/security/passwords.py alone; found {sorted(importers)}. "
         "Hash and verify through PasswordHasher instead."
     )
 
@@ -64,6 +64,6 @@ def test_no_other_jwt_or_hashing_library_is_used():
     }
 
     assert {library: paths for library, paths in found.items() if paths} == {}, (
-        "JWTs go through python-jose in app/auth/tokens.py and passwords through pwdlib in "
-        "app/auth/passwords.py; another library is a second path around them"
+        "JWTs go through python-jose in app/security/tokens.py and passwords through pwdlib in "
+        "app/security/passwords.py; another library is a second path around them"
     )

@@ -13,9 +13,9 @@ async def test_the_lifespan_opens_the_pools_and_closes_them(settings, database_s
     closed = []
 
     async with LifespanManager(app):
-        engine, redis = app.state.engine, app.state.redis
+        engine, redis = app.state.resources.engine, app.state.resources.redis
         assert await redis.ping()
-        async with app.state.sessionmaker() as session:
+        async with app.state.resources.sessionmaker() as session:
             assert await session.scalar(text("SELECT 1")) == 1
             assert session.sync_session.expire_on_commit is False
         pooled_while_running = engine.pool.checkedin()

@@ -8,11 +8,11 @@ import logging
 from collections.abc import Awaitable
 
 import pytest
-from final_helpers import client_for, make_settings, running_app
+from final_helpers import client_for, make_settings, override_user_cache, running_app
 from redis.asyncio import Redis
 
 from app.logs import HANDLER_NAME
-from app.users.cache import UserCache
+from app.security.tokens import encode_token, new_claims
 
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 PASSWORD = "password123"
@@ -53,6 +53,8 @@ async def dead_redis_client(database_url, redis_namespace, database_schema):
     async with running_app(settings) as app, client_for(app) as client:
         created = await client.post("/users", json={"email": "d@example.com", "password": PASSWORD})
         assert created.status_code == 201, created.text
+        client.settings = settings  # for tests that make a token themselves
+        client.user_id = created.json()["id"]
         yield client
 
 
@@ -65,17 +67,20 @@ async def test_a_login_failing_open_logs_its_warnings_with_its_request_id(dead_r
         )
     )
 
-    assert response.status_code == 200, "the limiter fails open"
+    assert response.status_code == 503, "the limiters fail open, the login store closed"
     assert response.headers["X-Request-ID"] == "login-with-redis-down"
     assert any(line["level"] == "WARNING" for line in lines)
+    assert any(line["level"] == "ERROR" for line in lines)
     assert_every_line_carries(lines, response, expect="rate limiter unavailable")
+    assert_every_line_carries(lines, response, expect="login store is unavailable")
 
 
 async def test_a_read_failing_closed_logs_its_error_with_its_request_id(dead_redis_client):
-    login = await dead_redis_client.post(
-        "/auth/token", data={"username": "d@example.com", "password": PASSWORD}
+    settings = dead_redis_client.settings
+    claims = new_claims(
+        user_id=dead_redis_client.user_id, token_type="access", family="f", settings=settings
     )
-    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    headers = {"Authorization": f"Bearer {encode_token(claims, settings)}"}
 
     response, lines = await lines_written_during(
         dead_redis_client.get("/users/me", headers=headers)
@@ -83,7 +88,7 @@ async def test_a_read_failing_closed_logs_its_error_with_its_request_id(dead_red
 
     assert response.status_code == 503
     assert any(line["level"] == "ERROR" for line in lines)
-    assert_every_line_carries(lines, response, expect="revocation check failed")
+    assert_every_line_carries(lines, response, expect="login store is unavailable")
 
 
 async def test_a_cache_failing_open_logs_its_warning_with_the_request_id(
@@ -93,9 +98,7 @@ async def test_a_cache_failing_open_logs_its_warning_with_the_request_id(
     target = await create_user()
     dead = Redis.from_url(DEAD_REDIS_URL, socket_connect_timeout=0.2, socket_timeout=0.2)
     # The cache alone loses Redis; its load and write-back run in a task of their own.
-    app.state.user_cache = UserCache(
-        redis=dead, engine=app.state.engine, settings=app.state.settings
-    )
+    override_user_cache(app, redis=dead)
     try:
         response, lines = await lines_written_during(
             client.get(f"/users/{target.id}", headers=tokens.headers)

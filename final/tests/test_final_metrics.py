@@ -68,7 +68,7 @@ async def test_rate_limit_rejections_are_counted(
 
 
 async def test_pool_connections_in_use_follow_checkouts(app, client):
-    async with app.state.engine.connect() as connection:
+    async with app.state.resources.engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
         while_held = value(await scrape(client), "db_pool_connections_in_use")
     after_release = value(await scrape(client), "db_pool_connections_in_use")

@@ -156,12 +156,20 @@ async def test_either_worker_reports_the_pool_connections_in_use_of_both(two_ser
             # AUTOCOMMIT: within a transaction, pg_stat_activity stays as it was first read.
             watcher = await watcher.execution_options(isolation_level="AUTOCOMMIT")
             # Until the rollback, each request waits for the table, holding a connection: on A
-            # two lists of users (the sessions' pool), on B a cache miss (the cache's own pool).
+            # two changes of one's name (the sessions' pool), on B a cache miss (the cache's
+            # own pool).
             await locker.execute(text(f"LOCK TABLE {User.__tablename__} IN ACCESS EXCLUSIVE MODE"))
-            paths = [(a, "/users"), (a, "/users"), (b, f"/users/{uncached}")]
+            name = {"full_name": "Waiting"}
+            calls = [
+                ("PATCH", a, "/users/me", name),
+                ("PATCH", a, "/users/me", name),
+                ("GET", b, f"/users/{uncached}", None),
+            ]
             reads = [
-                requests.create_task(http.get(f"{url}{path}", headers=headers))
-                for url, path in paths
+                requests.create_task(
+                    http.request(method, f"{url}{path}", json=body, headers=headers)
+                )
+                for method, url, path, body in calls
             ]
 
             async def all_reads_wait() -> bool:

@@ -14,8 +14,8 @@ import pytest
 from final_helpers import DEFAULT_PASSWORD, client_for, make_settings, running_app
 from sqlalchemy import select
 
-from app.auth.passwords import PasswordHasher
 from app.config import Settings
+from app.security.passwords import PasswordHasher
 from app.users.models import User
 
 PRODUCTION_PREFIX = "$argon2id$v=19$m=65536,t=3,p=1$"
@@ -63,13 +63,13 @@ async def test_login_upgrades_a_hash_made_with_older_parameters(
     old_hash = await old_hasher.hash(DEFAULT_PASSWORD)
     old_hasher.close()
     async with running_app(production) as app, client_for(app) as client:
-        async with app.state.sessionmaker() as session:
+        async with app.state.resources.sessionmaker() as session:
             session.add(User(email="old@example.com", hashed_password=old_hash))
             await session.commit()
         form = {"username": "old@example.com", "password": DEFAULT_PASSWORD}
 
         first = await client.post("/auth/token", data=form)
-        async with app.state.sessionmaker() as session:
+        async with app.state.resources.sessionmaker() as session:
             stored = await session.scalar(select(User.hashed_password))
         second = await client.post("/auth/token", data=form)
 

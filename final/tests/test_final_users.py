@@ -32,12 +32,15 @@ async def test_the_password_and_its_hash_never_leave_the_service(client, create_
     response = await client.post("/users", json=NEW_USER)
     user = await create_user()
     tokens = await login(user)
+    admin_tokens = await login(await create_user(role=Role.ADMIN))
 
     own = await client.get("/users/me", headers=tokens.headers)
     other = await client.get(f"/users/{response.json()['id']}", headers=tokens.headers)
-    page = await client.get("/users", headers=tokens.headers)
+    as_admin = await client.get(f"/users/{response.json()['id']}", headers=admin_tokens.headers)
+    page = await client.get("/users", headers=admin_tokens.headers)
 
-    for body in (response.text, own.text, other.text, page.text):
+    assert page.status_code == 200, page.text
+    for body in (response.text, own.text, other.text, as_admin.text, page.text):
         assert "password" not in body
         assert "argon2" not in body
 
@@ -62,7 +65,7 @@ async def test_twenty_racing_registrations_of_one_email_create_one_user(client, 
 
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [201] + [409] * 19, statuses
-    async with app.state.engine.connect() as connection:
+    async with app.state.resources.engine.connect() as connection:
         count = await connection.scalar(text("SELECT count(*) FROM users"))
     assert count == 1
 
@@ -83,14 +86,39 @@ async def test_read_a_user_needs_a_token(client, create_user):
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-async def test_read_a_user(client, create_user, login):
+async def test_read_another_user_by_its_public_fields(client, create_user, login):
     reader, target = await create_user(), await create_user(full_name="Target")
     tokens = await login(reader)
 
     response = await client.get(f"/users/{target.id}", headers=tokens.headers)
 
     assert response.status_code == 200
-    assert response.json()["full_name"] == "Target"
+    assert response.json() == {"id": str(target.id), "full_name": "Target"}, (
+        "another user's email and role are not a normal user's business"
+    )
+
+
+async def test_yourself_and_admins_read_a_user_whole(client, create_user, login):
+    target = await create_user(full_name="Target")
+    own_tokens = await login(target)
+    admin_tokens = await login(await create_user(role=Role.ADMIN))
+
+    own = await client.get(f"/users/{target.id}", headers=own_tokens.headers)
+    as_admin = await client.get(f"/users/{target.id}", headers=admin_tokens.headers)
+
+    for response in (own, as_admin):
+        assert response.status_code == 200
+        assert response.json()["email"] == target.email
+        assert response.json()["role"] == "user"
+
+
+async def test_only_admins_list_users(client, create_user, login):
+    tokens = await login(await create_user())
+
+    response = await client.get("/users", headers=tokens.headers)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "admin_required"
 
 
 async def test_an_unknown_user_is_a_404_problem(client, create_user, login):
@@ -103,7 +131,7 @@ async def test_an_unknown_user_is_a_404_problem(client, create_user, login):
 
 
 async def test_list_users_pages_with_a_total(client, create_user, login):
-    users = [await create_user() for _ in range(5)]
+    users = [await create_user(role=Role.ADMIN)] + [await create_user() for _ in range(4)]
     tokens = await login(users[0])
 
     first = await client.get("/users?limit=2&offset=0", headers=tokens.headers)
@@ -118,7 +146,7 @@ async def test_list_users_pages_with_a_total(client, create_user, login):
 
 
 async def test_list_users_bounds_limit_and_offset(client, create_user, login):
-    tokens = await login(await create_user())
+    tokens = await login(await create_user(role=Role.ADMIN))
 
     for query in ("limit=0", "limit=101", "offset=-1", "offset=10001", "limit=abc"):
         response = await client.get(f"/users?{query}", headers=tokens.headers)
@@ -149,7 +177,9 @@ async def test_changing_your_password_lets_you_log_in_with_the_new_one(client, c
     tokens = await login(user)
 
     response = await client.patch(
-        "/users/me", json={"password": "a brand new passphrase"}, headers=tokens.headers
+        "/users/me",
+        json={"password": "a brand new passphrase", "current_password": user.password},
+        headers=tokens.headers,
     )
     old = await client.post("/auth/token", data={"username": user.email, "password": user.password})
     new = await client.post(
@@ -178,7 +208,9 @@ async def test_changing_email_to_a_taken_one_is_a_409(client, create_user, login
     tokens = await login(user)
 
     response = await client.patch(
-        "/users/me", json={"email": taken.email.upper()}, headers=tokens.headers
+        "/users/me",
+        json={"email": taken.email.upper(), "current_password": user.password},
+        headers=tokens.headers,
     )
 
     assert response.status_code == 409
@@ -228,7 +260,7 @@ async def test_an_admin_may_change_roles_and_delete_users(client, create_user, l
 async def test_a_page_of_users_costs_two_queries_whatever_its_size(
     client, create_user, login, query_counter
 ):
-    users = [await create_user() for _ in range(30)]
+    users = [await create_user(role=Role.ADMIN)] + [await create_user() for _ in range(29)]
     tokens = await login(users[0])
     await client.get("/users/me", headers=tokens.headers)  # the caller is cached now
     query_counter.reset()

@@ -31,7 +31,7 @@ PRELOADED = (
     "pytest",
     "pytest_asyncio",
     "pytest_timeout",
-    "workshop.pytest_plugin",
+    "localservices.pytest_plugin",
     "asgi_lifespan",
     "asyncpg",
     "email_validator",

@@ -5,13 +5,13 @@ goes to the database (fail open). A stale entry lives at most one TTL if an inva
 was lost while Redis was down.
 """
 
-import asyncio
 import hashlib
 import json
 import logging
 import random
 from uuid import UUID
 
+from prometheus_client import Counter
 from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -20,8 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
-from app.metrics import CACHE_LOOKUPS
 from app.redis_client import redis_key
+from app.single_flight import SingleFlight
 from app.users.exceptions import UserNotFound
 from app.users.models import User
 from app.users.schemas import UserRead
@@ -44,28 +44,31 @@ def entry_format(model: type[BaseModel]) -> str:
 
 USER_ENTRY = f"user.{entry_format(UserRead)}"
 
+CACHE_LOOKUPS = Counter(
+    "cache_lookups_total", "Cache lookups by result: hit, miss or error.", ["cache", "result"]
+)
 # Bound once: looking a labelled child up on every read is wasted work on the hot path.
 CACHE_HITS = CACHE_LOOKUPS.labels("user", "hit")
 CACHE_MISSES = CACHE_LOOKUPS.labels("user", "miss")
 CACHE_ERRORS = CACHE_LOOKUPS.labels("user", "error")
 
 
+# The statement of a cache load, built once: one row by primary key.
+SELECT_USER = select(User).where(User.id == bindparam("user_id"))
+
+
 class UserCache:
-    """One per process (made in the lifespan): it owns the in-flight database loads."""
+    """Cache-aside reads of users. Cheap to make (one per request); what it shares between
+    requests, the Redis client, the read pool and the in-flight loads, belongs to the process.
+    """
 
     def __init__(
-        self,
-        *,
-        redis: Redis,
-        engine: AsyncEngine,
-        settings: Settings,
+        self, *, redis: Redis, engine: AsyncEngine, settings: Settings, flights: SingleFlight
     ) -> None:
         self._redis = redis
         self._engine = engine
         self._settings = settings
-        self._select_user = select(User).where(User.id == bindparam("user_id"))
-        # Single flight: concurrent misses for one user await the same load.
-        self._loads: dict[UUID, asyncio.Task[UserRead | None]] = {}
+        self._flights = flights
 
     def key(self, user_id: UUID) -> str:
         return redis_key(self._settings, USER_ENTRY, user_id)
@@ -91,12 +94,6 @@ class UserCache:
             return raw
         return (await self.load(user_id)).model_dump_json()
 
-    async def ensure_exists(self, user_id: UUID, raw: str | None) -> None:
-        """Raise UserNotFound unless the user exists; an entry says so without being parsed."""
-        if self.enabled and self._counted(raw) is not None:
-            return
-        await self.load(user_id)
-
     def parse(self, raw: str | None) -> UserRead | None:
         """A cached entry, counted as a hit or a miss."""
         return None if self._counted(raw) is None else UserRead.model_validate_json(raw)
@@ -119,7 +116,7 @@ class UserCache:
     async def invalidate(self, user_id: UUID) -> None:
         """Drop the cached copy after a write (the next read reloads it)."""
         # A load that started before the write must neither be joined nor cache what it read.
-        self._loads.pop(user_id, None)
+        self._flights.forget(("user", user_id))
         try:
             await self._redis.delete(self.key(user_id))
         except RedisError:
@@ -135,17 +132,8 @@ class UserCache:
         return self.parse(raw)
 
     async def _load_once(self, user_id: UUID) -> UserRead | None:
-        load = self._loads.get(user_id)
-        if load is None:
-            load = asyncio.create_task(self._load_and_cache(user_id))
-            self._loads[user_id] = load
-            load.add_done_callback(lambda done: self._forget_load(user_id, done))
-        # shield: a caller that gives up (client gone) must not cancel the others' load.
-        return await asyncio.shield(load)
-
-    def _forget_load(self, user_id: UUID, load: asyncio.Task[UserRead | None]) -> None:
-        if self._loads.get(user_id) is load:
-            del self._loads[user_id]
+        # Concurrent misses for one user await the same load (see app/single_flight.py).
+        return await self._flights.run(("user", user_id), lambda: self._load_and_cache(user_id))
 
     async def _from_database(self, user_id: UUID) -> UserRead | None:
         try:
@@ -164,12 +152,12 @@ class UserCache:
         # row read once needs no identity map, and no transaction (no BEGIN, no ROLLBACK).
         async with self._engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            row = (await autocommit.execute(self._select_user, {"user_id": user_id})).first()
+            row = (await autocommit.execute(SELECT_USER, {"user_id": user_id})).first()
         return None if row is None else UserRead.model_validate(row)
 
     async def _load_and_cache(self, user_id: UUID) -> UserRead | None:
         user = await self._from_database(user_id)
-        if user is not None and self._loads.get(user_id) is asyncio.current_task():
+        if user is not None and self._flights.is_current(("user", user_id)):
             await self._write(user)
         return user
 

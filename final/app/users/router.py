@@ -1,26 +1,40 @@
-"""`/users`: register, read, list, and change users (yourself, or anyone as an admin)."""
+"""`/users`: register, read, list, and change users (yourself, or anyone as an admin).
+
+Who may see what: anyone may register; a logged-in user reads itself whole and others by
+their public fields (id and name); only admins list users and change or delete others.
+"""
 
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from app.auth.revocation import revoke_other_logins
 from app.dependencies import (
+    LoginsDep,
+    PasswordHasherDep,
+    RateLimiterDep,
+    SessionDep,
+    SettingsDep,
+)
+from app.problems import problem_responses
+from app.users import service
+from app.users.dependencies import (
     AdminUser,
     CurrentLogin,
     CurrentUser,
-    PasswordHasherDep,
-    RedisDep,
     RequestedUserJson,
-    SessionDep,
-    SettingsDep,
     UserCacheDep,
+    limit_registrations,
+    limit_writes,
 )
-from app.problems import problem_responses
-from app.rate_limit import limit_writes
-from app.users import service
-from app.users.schemas import AdminUserUpdate, UserCreate, UserPage, UserRead, UserUpdate
+from app.users.schemas import (
+    AccountUpdate,
+    AdminUserUpdate,
+    UserCreate,
+    UserPage,
+    UserPublic,
+    UserRead,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -33,13 +47,12 @@ MAX_OFFSET = 10_000  # deeper pages cost a scan of every skipped row
 @router.get(
     "/{user_id:uuid}",
     summary="Read a user",
-    response_model=UserRead,  # documents the answer; the route sends UserRead's JSON itself
-    responses=problem_responses(401, 404, 422),
+    # Documents both answers; the route sends the JSON itself (see get_requested_user_json).
+    response_model=UserRead | UserPublic,
+    responses=problem_responses(401, 404, 422, 503),
 )
 async def read_user(user_json: RequestedUserJson) -> Response:
-    """One user, from the cache when it is warm (any logged-in user may read it)."""
-    # A cache hit is already UserRead's JSON, byte for byte what FastAPI would send: served
-    # as stored, it skips a parse, a validation and a serialization on the hottest route.
+    """Yourself (or anyone, as an admin) whole; any other user by its public fields."""
     return Response(user_json, media_type="application/json")
 
 
@@ -47,7 +60,8 @@ async def read_user(user_json: RequestedUserJson) -> Response:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Register a user",
-    responses=problem_responses(400, 409, 413, 422),
+    dependencies=[Depends(limit_registrations)],
+    responses=problem_responses(400, 409, 413, 422, 429),
 )
 async def register_user(
     data: UserCreate, session: SessionDep, password_hasher: PasswordHasherDep, response: Response
@@ -58,10 +72,10 @@ async def register_user(
     return UserRead.model_validate(user)
 
 
-@router.get("", summary="List users", responses=problem_responses(401, 422))
+@router.get("", summary="List users (admin)", responses=problem_responses(401, 403, 422))
 async def list_users(
     session: SessionDep,
-    _: CurrentUser,
+    _: AdminUser,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> UserPage:
@@ -75,7 +89,7 @@ async def list_users(
     )
 
 
-@router.get("/me", summary="Read your own account", responses=problem_responses(401))
+@router.get("/me", summary="Read your own account", responses=problem_responses(401, 503))
 async def read_me(user: CurrentUser) -> UserRead:
     """The account the access token belongs to."""
     return user
@@ -85,29 +99,30 @@ async def read_me(user: CurrentUser) -> UserRead:
     "/me",
     summary="Change your own account",
     dependencies=[Depends(limit_writes)],
-    responses=problem_responses(400, 401, 409, 422, 429, 503),
+    responses=problem_responses(400, 401, 403, 409, 422, 429, 503),
 )
 async def update_me(
-    changes: UserUpdate,
+    changes: AccountUpdate,
     login: CurrentLogin,
     session: SessionDep,
     password_hasher: PasswordHasherDep,
-    user_cache: UserCacheDep,
-    redis: RedisDep,
+    rate_limiter: RateLimiterDep,
     settings: SettingsDep,
+    user_cache: UserCacheDep,
+    logins: LoginsDep,
 ) -> UserRead:
-    """Change your email, name or password; a new password signs out your other logins."""
-    if changes.password is not None:
-        # Before the change: if a thief holds another session, it must not outlive it.
-        await revoke_other_logins(
-            redis, settings, user_id=login.user.id, keep_family=login.claims.family
-        )
-    updated = await service.update_user(
+    """Change your name, email or password; the last two need `current_password`, and a new
+    password signs out your other logins."""
+    updated = await service.change_account(
         session,
         user_id=login.user.id,
         changes=changes,
         password_hasher=password_hasher,
+        rate_limiter=rate_limiter,
+        settings=settings,
         cache=user_cache,
+        logins=logins,
+        keep_login=login.claims.family,
     )
     return UserRead.model_validate(updated)
 
@@ -117,11 +132,13 @@ async def update_me(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete your own account",
     dependencies=[Depends(limit_writes)],
-    responses=problem_responses(401, 429),
+    responses=problem_responses(401, 429, 503),
 )
-async def delete_me(user: CurrentUser, session: SessionDep, user_cache: UserCacheDep) -> Response:
+async def delete_me(
+    user: CurrentUser, session: SessionDep, user_cache: UserCacheDep, logins: LoginsDep
+) -> Response:
     """Delete the account; its tokens stop working with it."""
-    await service.delete_user(session, user_id=user.id, cache=user_cache)
+    await service.delete_user(session, user_id=user.id, cache=user_cache, logins=logins)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,18 +155,16 @@ async def update_user(
     session: SessionDep,
     password_hasher: PasswordHasherDep,
     user_cache: UserCacheDep,
-    redis: RedisDep,
-    settings: SettingsDep,
+    logins: LoginsDep,
 ) -> UserRead:
     """Change any field of any user, the role included; a new password signs them out."""
-    if changes.password is not None:
-        await revoke_other_logins(redis, settings, user_id=user_id, keep_family=None)
     updated = await service.update_user(
         session,
         user_id=user_id,
         changes=changes,
         password_hasher=password_hasher,
         cache=user_cache,
+        logins=logins,
     )
     return UserRead.model_validate(updated)
 
@@ -159,11 +174,11 @@ async def update_user(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete any user (admin)",
     dependencies=[Depends(limit_writes)],
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 422, 429, 503),
 )
 async def delete_user(
-    user_id: UUID, _: AdminUser, session: SessionDep, user_cache: UserCacheDep
+    user_id: UUID, _: AdminUser, session: SessionDep, user_cache: UserCacheDep, logins: LoginsDep
 ) -> Response:
-    """Delete any user."""
-    await service.delete_user(session, user_id=user_id, cache=user_cache)
+    """Delete any user; its tokens stop working."""
+    await service.delete_user(session, user_id=user_id, cache=user_cache, logins=logins)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

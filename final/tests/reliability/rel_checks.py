@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from rel_stack import METRICS_TOKEN
 
-from workshop import services
+import localservices as services
 
 
 async def _fetch(database_url: str, query: str, *args):
@@ -54,7 +55,8 @@ def backend_states(database_url: str, app_name: str) -> Counter:
 
 def metric_total(server_url: str, name: str, **labels: str) -> float:
     """The sum of a metric's samples on a server (multiprocess sums included)."""
-    text = httpx.get(f"{server_url}/metrics", timeout=10).text
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    text = httpx.get(f"{server_url}/metrics", headers=headers, timeout=10).text
     return sum(
         sample.value
         for family in text_string_to_metric_families(text)

@@ -59,7 +59,9 @@ def run_schemathesis(
 ) -> FuzzResult:
     """Start a server, fuzz it, and return what Schemathesis found."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    server = stack.server("fuzz", stack.settings("fuzz"), work_dir).start()
+    # Production hides the schema the fuzzer reads: this instance publishes it.
+    settings = stack.settings("fuzz", API_DOCS_ENABLED="true")
+    server = stack.server("fuzz", settings, work_dir).start()
     report_path = work_dir / "schemathesis.json"
     answers_path = work_dir / "schemathesis-answers.json"
     command = [

@@ -27,7 +27,7 @@ BASE_URL = os.environ.get("REL_FUZZ_BASE_URL", "")
 DATABASE_URL = os.environ.get("REL_FUZZ_DATABASE_URL", "")
 REACHED_FILE = os.environ.get("REL_FUZZ_REACHED_FILE", "")
 PASSWORD = "fuzzing-password-1234"
-ADMIN_OPERATIONS = {"PATCH /users/{user_id}", "DELETE /users/{user_id}"}
+ADMIN_OPERATIONS = {"GET /users", "PATCH /users/{user_id}", "DELETE /users/{user_id}"}
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code"}
 

@@ -26,8 +26,8 @@ import httpx
 import psutil
 import redis
 
+import localservices as services
 from app.config import Settings
-from workshop import services
 
 FINAL_DIR = Path(__file__).resolve().parents[2]
 REPO_ROOT = FINAL_DIR.parent
@@ -36,6 +36,8 @@ STOP_TIMEOUT_SECONDS = 20
 
 # Long enough for production mode; the suite's servers are never reachable from outside.
 SECRET_KEY = "reliability-suite-secret-key-0123456789-abcdefghij"
+# Production serves /metrics only to a scraper holding this token.
+METRICS_TOKEN = "reliability-suite-metrics-token"
 # Cheap argon2: the suite measures the service's resilience, not the cost of hashing.
 FAST_PASSWORD_HASHING = {
     "PASSWORD_HASH_TIME_COST": "1",
@@ -194,9 +196,13 @@ def service_settings(
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": key_prefix,
         "SECRET_KEY": SECRET_KEY,
+        "METRICS_TOKEN": METRICS_TOKEN,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOGIN_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
         "WRITE_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "REGISTRATION_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "REFRESH_RATE_LIMIT": UNREACHABLE_RATE_LIMIT,
+        "ACCOUNT_LOGIN_FAILURE_LIMIT": UNREACHABLE_RATE_LIMIT,
         "LOG_LEVEL": "WARNING",
         # The faults stop Redis outright (refused at once); a busy shared machine must not
         # stall a reply past the production 0.5 s and fail a check closed outside a fault.

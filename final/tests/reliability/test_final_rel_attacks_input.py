@@ -39,7 +39,7 @@ def assert_problem(response, *statuses: int) -> dict:
 
 
 async def count_users(app) -> int:
-    async with app.state.sessionmaker() as session:
+    async with app.state.resources.sessionmaker() as session:
         return await session.scalar(select(func.count()).select_from(User))
 
 
