@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 from conftest import CHROMIUM_HELP, REPO_ROOT, missing_author_tools, require_chromium
 
-from workshop.contract import copy_tree
-
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 LOCK = tomllib.loads((REPO_ROOT / "uv.lock").read_text(encoding="utf-8"))
 PACKAGES = {package["name"]: package for package in LOCK["package"]}
@@ -138,18 +136,20 @@ def test_a_missing_chromium_is_said_with_how_to_install_it(tmp_path, monkeypatch
 
 # --- the offline kit: a uv cache on a stick ---------------------------------------------------
 
-CLONE_FILES = ("pyproject.toml", "uv.lock", "README.md", "workshop", "chapters")
-
 
 def a_clone(destination: Path) -> Path:
-    """What a learner's clone holds of what `uv sync` and `workshop check 01` read."""
-    for name in CLONE_FILES:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            copy_tree(source, destination / name)
-        else:
-            destination.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, destination / name)
+    """A learner's clone: the repository's tracked files as they are in this working tree."""
+    tracked = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "ls-files", "-z"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for relative in filter(None, tracked):
+        source = REPO_ROOT / relative
+        if source.is_file():
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / relative)
     return destination
 
 

@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import localservices as services
 from workshop import checking, participant
@@ -105,25 +104,10 @@ def prepare(target: ServeTarget) -> dict[str, str]:
 
 
 def _database(service: services.Service, name: str) -> str:
-    try:
-        return services.ensure_database(service.url, name)
-    except services.ServiceUnavailable:
-        raise
-    except Exception as error:  # asyncpg's errors: permissions first, anything else as is
-        if any(marker in f"{type(error).__name__}: {error}" for marker in PERMISSION_DENIED):
-            raise ServeProblem(cannot_create_database(service, name), environment=True) from error
-        raise
-
-
-def cannot_create_database(service: services.Service, name: str) -> str:
-    """The sentence an instructor needs when the role may not create databases."""
-    role = urlsplit(service.url).username or "?"
-    return (
-        f"The PostgreSQL role `{role}` may not create the database {name}. This is the "
-        f'server\'s set-up, not your code: an administrator runs `ALTER ROLE "{role}" '
-        "CREATEDB;` (or creates the database for you, owned by your role), or you set "
-        "WORKSHOP_POSTGRES_URL to a role that may."
-    )
+    """Create it unless it exists (race-free); a role that may not create databases raises
+    localservices' DatabaseCreationRefused, a ServiceUnavailable with the administrator's
+    sentence (exit 3)."""
+    return services.ensure_database(service.url, name)
 
 
 # --- migrations -------------------------------------------------------------------------------
