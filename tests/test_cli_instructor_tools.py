@@ -9,9 +9,11 @@ import subprocess
 import sys
 import textwrap
 
+from workshop.contract import code_files
 from workshop.manifest import ROOT_ENV, load_manifest
 
 MANIFEST = load_manifest()
+SOLUTIONS = MANIFEST.root / "solutions"
 CONFIG = MANIFEST.chapter("config")
 
 
@@ -110,13 +112,22 @@ def test_a_fresh_pass_under_a_selection_is_left_for_a_full_check(run_workshop, s
     assert statuses(standing(run_workshop), "01")["config.health"] == "not checked"
 
 
+def added_by_chapter_04() -> list[str]:
+    """Files (with content) that chapter 04's solution has and chapter 03's has not."""
+    theirs, ours = code_files(SOLUTIONS / "03-cache"), code_files(SOLUTIONS / "04-auth")
+    added = sorted(path for path, content in ours.items() if path not in theirs and content)
+    assert added, "chapter 04 adds files to chapter 03's solution"
+    return added
+
+
 def test_diff_between_two_chapters_solutions_with_stat(run_workshop):
     finished = run_workshop("diff", "--chapters", "03", "04", "--stat")
 
     assert finished.returncode == 0, finished.stderr
     lines = finished.stdout.splitlines()
+    added = added_by_chapter_04()
     assert lines[0] == "solution 03 (solutions/03-cache) -> solution 04 (solutions/04-auth):"
-    assert any(line.strip().startswith("app/auth/tokens.py") and "| +" in line for line in lines)
+    assert any(line.strip().startswith(f"{added[0]} ") and "| +" in line for line in lines)
     assert lines[-1].strip().endswith("removed")
     assert "file(s) changed" in lines[-1]
 
@@ -124,7 +135,7 @@ def test_diff_between_two_chapters_solutions_with_stat(run_workshop):
 def test_diff_between_two_chapters_shows_the_lines(run_workshop):
     finished = run_workshop("diff", "--chapters", "03", "04")
 
-    assert "+++ solution 04: solutions/04-auth/app/rate_limit.py" in finished.stdout
+    assert f"+++ solution 04: solutions/04-auth/{added_by_chapter_04()[0]}" in finished.stdout
     assert run_workshop("diff", "01", "--chapters", "03", "04").returncode == 2
 
 
