@@ -5,6 +5,7 @@ tests say what is missing (the authors' tools, Chromium) instead of failing cryp
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import CHROMIUM_HELP, REPO_ROOT, missing_author_tools, require_chromium
 
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -196,3 +198,47 @@ def test_a_uv_cache_filled_once_installs_a_fresh_clone_offline(tmp_path):
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "exercises to go. Next: config." in checked.stdout, checked.stdout
     print(f"offline kit: `uv sync` from the cache took {offline:.1f} s")
+
+
+# --- the images of chapter 07's demo ----------------------------------------------------------
+
+DEMO_FILES = (
+    "solutions/07-deployment/Dockerfile",
+    "solutions/07-deployment/docker-compose.yml",
+    "docker-compose.yml",
+)
+
+
+def images_of_dockerfile(text: str) -> set[str]:
+    """The images a Dockerfile's FROM lines pull (ARG defaults resolved, stages left out)."""
+    defaults = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.MULTILINE))
+    images, stages = set(), set()
+    for image, stage in re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.MULTILINE | re.I):
+        image = re.sub(r"\$\{?(\w+)\}?", lambda match: defaults.get(match[1], match[0]), image)
+        if image not in stages:
+            images.add(image)
+        if stage:
+            stages.add(stage)
+    return images
+
+
+def images_of_compose(text: str) -> set[str]:
+    """The images a compose file pulls: those no service of it builds."""
+    services = yaml.safe_load(text).get("services", {}).values()
+    built = {service.get("image") for service in services if "build" in service}
+    return {service["image"] for service in services if "image" in service} - built
+
+
+def test_the_guide_lists_every_image_chapter_07s_demo_pulls():
+    guide = (REPO_ROOT / "docs/instructor-guide.md").read_text(encoding="utf-8")
+    pulled = set()
+    for relative in DEMO_FILES:
+        text = (REPO_ROOT / relative).read_text(encoding="utf-8")
+        if relative.endswith("Dockerfile"):
+            pulled |= images_of_dockerfile(text)
+        else:
+            pulled |= images_of_compose(text)
+
+    assert len(pulled) >= 3, pulled
+    missing = sorted(image for image in pulled if f"docker pull {image}" not in guide)
+    assert not missing, f"docs/instructor-guide.md should list `docker pull {missing[0]}`"
