@@ -256,3 +256,18 @@ def test_a_selection_in_the_write_tests_chapter_reports_only_what_it_ran(run_wor
             assert line.endswith("(not selected)"), line
     assert "has no tests yet" not in finished.stdout
     assert "Next: testing.cache" in finished.stdout
+
+
+def test_tb_shows_the_traceback_of_a_learners_own_test_in_chapter_06(run_workshop, workshop_root):
+    tests = workshop_root / "chapters/06-testing/tests/test_users.py"
+    tests.write_text(
+        tests.read_text()
+        + "\n\ndef test_deliberately_wrong():\n    assert 1 + 1 == 3, 'arithmetic, deliberately'\n"
+    )
+
+    finished = run_workshop("check", "06", "--tb", "--", "-k", "deliberately")
+
+    assert "--- pytest's traceback of tests/test_users.py::test_deliberately_wrong ---" in (
+        finished.stdout
+    ), finished.stdout
+    assert "assert 1 + 1 == 3" in finished.stdout
