@@ -271,3 +271,14 @@ def test_tb_shows_the_traceback_of_a_learners_own_test_in_chapter_06(run_worksho
         finished.stdout
     ), finished.stdout
     assert "assert 1 + 1 == 3" in finished.stdout
+
+
+def test_checking_a_later_chapter_moves_the_learner_on(run_workshop):
+    run_workshop("check", "01")  # tried, not finished
+    run_workshop("check", "02")  # then went on: 02's starter holds 01's solution
+
+    report = standing(run_workshop)
+
+    assert report["current_chapter"] == "02"
+    assert set(statuses(report, "01").values()) == {"given"}
+    assert set(statuses(report, "02").values()) == {"failing"}
