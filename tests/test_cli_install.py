@@ -64,7 +64,11 @@ def linux_wheel_size(package: dict) -> int:
         and "musllinux" not in name
         and (
             name.endswith("-none-any.whl")
-            or ("x86_64" in name and "manylinux" in name and ("cp311" in name or "abi3" in name))
+            or (
+                "x86_64" in name
+                and "manylinux" in name
+                and any(tag in name for tag in ("-cp311-", "-abi3-", "-py3-none-", "-py2.py3-"))
+            )
         )
     ]
     return max(sizes, default=package.get("sdist", {}).get("size", 0))
