@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import localservices as services
 from workshop import checking, participant
@@ -195,13 +196,23 @@ def missing_tables(target: ServeTarget, env: dict[str, str]) -> str | None:
     if not tables:
         return None
     names = ", ".join(tables)
+    url = _without_password(env["DATABASE_URL"])
     return (
         f"The database {target.database_name} is at the latest migration (head) but has no "
         f"{names} table: a migration that was still empty when it ran counts as applied. "
         f"Once the migration creates the table, run `uv run alembic stamp base` in "
-        f"{target.code_dir.name}/ (with DATABASE_URL set as above) and serve again, or drop "
-        f"the database {target.database_name}."
+        f"{target.code_dir.name}/ with DATABASE_URL={url} (in bash: "
+        f"`DATABASE_URL={url} uv run alembic stamp base`) and serve again, or drop the "
+        f"database {target.database_name}."
     )
+
+
+def _without_password(url: str) -> str:
+    """The URL to show: a password, if any, as `***` (type yours in its place)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def _added_tables(alembic_check_output: str) -> Iterator[str]:
