@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-ORIGIN_DEPTH = 12  # frames kept of where a coroutine was created (never awaited: say where)
+ORIGIN_DEPTH = 3  # frames kept of where a coroutine was created: the call and its callers
 TRACEBACK_LINES = 200
 LOG_LINES = 8
 MIN_LOG_LEVEL = 30  # logging.WARNING

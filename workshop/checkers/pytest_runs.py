@@ -24,7 +24,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop.checking import CHAPTER_PYTEST_CONFIG, Outcome, outcomes_from_report
+from workshop.checking import (
+    CHAPTER_PYTEST_CONFIG,
+    DETAILS_PLUGIN,
+    Outcome,
+    outcomes_from_report,
+)
 
 # Imported once by the fork server, so that no run pays for them again.
 PRELOADED = (
@@ -73,6 +78,7 @@ class PytestRun:
 class PlannedRun:
     workdir: Path
     args: tuple[str, ...] = ()
+    details: bool = False  # record failing tests' details (workshop.check_details)
 
 
 def run_all(planned: list[PlannedRun], env: dict[str, str], *, workers: int) -> list[PytestRun]:
@@ -95,6 +101,8 @@ def _request(run: PlannedRun, scratch: Path, env: dict[str, str]) -> dict:
     child_env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(run.workdir), env.get("PYTHONPATH")])
     )
+    details = scratch / "details.json"
+    recording = ["-p", DETAILS_PLUGIN, "--workshop-details", str(details)] if run.details else []
     return {
         "workdir": str(run.workdir),
         "arguments": [
@@ -108,10 +116,12 @@ def _request(run: PlannedRun, scratch: Path, env: dict[str, str]) -> dict:
             "--no-header",
             "--continue-on-collection-errors",
             *disabled,
+            *recording,
             *run.args,
         ],
         "env": child_env,
         "report": str(report),
+        "details": str(details),
         "log": str(scratch / "output.txt"),
     }
 
@@ -119,11 +129,13 @@ def _request(run: PlannedRun, scratch: Path, env: dict[str, str]) -> dict:
 def _read_back(request: dict, exit_status: int) -> PytestRun:
     report_path, log_path = Path(request["report"]), Path(request["log"])
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    details_path = Path(request["details"])
+    details = json.loads(details_path.read_text()) if details_path.exists() else {}
     output = log_path.read_text(errors="replace") if log_path.exists() else ""
     if "No module named pytest" in output:
         report["environment_error"] = "pytest is not installed here: run `uv sync`."
     return PytestRun(
-        outcomes=outcomes_from_report(report),  # a failed teardown does not add a test
+        outcomes=outcomes_from_report(report, details),  # a failed teardown adds no test
         collection_errors=report.get("collection_errors", []),
         environment_error=report.get("environment_error"),
         services_line=report.get("services"),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from workshop.checkers.pytest_runs import PlannedRun, PytestRun, run_all
@@ -53,7 +53,9 @@ def check(request: CheckRequest) -> CheckResult:
         correct = Path(scratch) / "correct"
         _build_tree(correct, request)
         shutil.copyfile(PROBE_SOURCE, correct / PROBE_FILE)
-        [baseline] = run_all([PlannedRun(correct, request.pytest_args)], request.env, workers=1)
+        [baseline] = run_all(
+            [PlannedRun(correct, request.pytest_args, details=True)], request.env, workers=1
+        )
         _point_at_the_learners_files(baseline, correct, request.workdir)
         if baseline.environment_error or baseline.crashed:
             return _unfinished(chapter, baseline)
@@ -79,6 +81,10 @@ def _point_at_the_learners_files(run: PytestRun, scratch_tree: Path, workdir: Pa
     run.output = run.output.replace(str(scratch_tree), str(workdir))
     for error in run.collection_errors:
         error["message"] = error["message"].replace(str(scratch_tree), str(workdir))
+    run.outcomes = [
+        replace(test, traceback=test.traceback.replace(str(scratch_tree), str(workdir)))
+        for test in run.outcomes
+    ]
 
 
 def _unfinished(chapter: Chapter, run: PytestRun) -> CheckResult:
@@ -243,7 +249,16 @@ def _judged(test: Outcome, exercise: Exercise | None) -> Outcome:
             ]
         )
     # The learner's work is not done yet: an assertion, whatever their test raised.
-    return Outcome(nodeid, exercise_id, "failed", message, "AssertionError")
+    return Outcome(
+        nodeid,
+        exercise_id,
+        "failed",
+        message,
+        "AssertionError",
+        traceback=test.traceback,
+        logs=test.logs,
+        unawaited=test.unawaited,
+    )
 
 
 def _their_words(test: Outcome) -> str:
