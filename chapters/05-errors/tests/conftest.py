@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -78,11 +78,50 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
-def client_for(application: FastAPI) -> AsyncClient:
+LOST_HEADERS_OWNER = "errors.request_id"
+
+
+def headers_kept(exercise: str | None) -> Callable[[Response], Awaitable[None]]:
+    """A response hook: every answer with a body says what it is. One without a Content-Type
+    lost its headers in a middleware, which fails every exercise for one reason: explained
+    in the exercise that owns it, pointed to from the others."""
+
+    async def check(response: Response) -> None:
+        if response.headers.get("content-length") == "0" or "content-type" in response.headers:
+            return
+        what = f"The answer to {response.request.method} {response.request.url.path}"
+        if exercise != LOST_HEADERS_OWNER:
+            pytest.fail(
+                f"{what} has no Content-Type header: a middleware loses the answers' headers, "
+                f"as exercise {LOST_HEADERS_OWNER} reports. Fix that one first (see there)."
+            )
+        pytest.fail(
+            f"{what} has no Content-Type header (its headers: {sorted(response.headers)}): "
+            "RequestIdMiddleware replaced the answer's headers instead of adding one. Add "
+            "yours to the message's own list: MutableHeaders(scope=message) edits it in place "
+            f"(exercise {LOST_HEADERS_OWNER})."
+        )
+
+    return check
+
+
+def client_for(application: FastAPI, exercise: str | None = None) -> AsyncClient:
     # raise_app_exceptions=False: an error no handler takes comes back as the 500 a real
     # client would see, instead of being raised into the test.
     transport = ASGITransport(app=application, raise_app_exceptions=False)
-    return AsyncClient(transport=transport, base_url="http://test")
+    hooks = {"response": [headers_kept(exercise)]}
+    return AsyncClient(transport=transport, base_url="http://test", event_hooks=hooks)
+
+
+def exercise_of(request: pytest.FixtureRequest) -> str | None:
+    marker = request.node.get_closest_marker("exercise")
+    return marker.args[0] if marker else None
+
+
+@pytest.fixture
+def client_of(request: pytest.FixtureRequest) -> Callable[[FastAPI], AsyncClient]:
+    """`async with client_of(app) as client:` for an app a test starts itself."""
+    return lambda application: client_for(application, exercise_of(request))
 
 
 @pytest.fixture
@@ -92,8 +131,8 @@ async def app(settings: Settings, database_schema: None) -> AsyncIterator[FastAP
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with client_for(app) as http_client:
+async def client(app: FastAPI, request: pytest.FixtureRequest) -> AsyncIterator[AsyncClient]:
+    async with client_for(app, exercise_of(request)) as http_client:
         yield http_client
 
 
@@ -101,14 +140,14 @@ AppWith = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, AsyncClient]]
 
 
 @pytest.fixture
-def app_with(settings: Settings, database_schema: None) -> AppWith:
+def app_with(settings: Settings, database_schema: None, request: pytest.FixtureRequest) -> AppWith:
     """`async with app_with(log_level="WARNING") as (app, client):` other settings, same rest."""
 
     @asynccontextmanager
     async def start(**overrides: object) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
         async with (
             running_app(settings.model_copy(update=overrides)) as application,
-            client_for(application) as http_client,
+            client_for(application, exercise_of(request)) as http_client,
         ):
             yield application, http_client
 

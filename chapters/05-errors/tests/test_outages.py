@@ -8,7 +8,6 @@ the starter.
 import asyncio
 
 from asgi_lifespan import LifespanManager
-from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
 from app.main import create_app
@@ -26,16 +25,12 @@ def assert_database_unavailable(response) -> None:
     assert response.headers["retry-after"].isdigit(), "503 says when to try again"
 
 
-async def test_an_unreachable_database_is_a_503(settings):
+async def test_an_unreachable_database_is_a_503(settings, client_of):
     nowhere = settings.model_copy(
         update={"database_url": "postgresql+asyncpg://nobody:nothing@127.0.0.1:1/none"}
     )
     app = create_app(nowhere)
-    transport = ASGITransport(app=app, raise_app_exceptions=False)
-    async with (
-        LifespanManager(app),
-        AsyncClient(transport=transport, base_url="http://test") as client,
-    ):
+    async with LifespanManager(app), client_of(app) as client:
         response = await client.post("/users", json=NEW_USER)
 
     assert_database_unavailable(response)

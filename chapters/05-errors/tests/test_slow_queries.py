@@ -5,6 +5,7 @@ import json
 import logging
 
 import pytest
+from conftest import RecordSnapshots
 from sqlalchemy import text
 
 pytestmark = pytest.mark.exercise("errors.slow_queries")
@@ -14,12 +15,16 @@ SLEEP = "SELECT pg_sleep(0.05)"  # at least 50 ms: over a 10 ms threshold, alway
 
 
 @pytest.fixture
-def sql_logs(log_records):
-    """Every record of logger app.sql, INFO included, whatever the root level says."""
+def sql_logs():
+    """Every record of logger app.sql, INFO included, as it was logged: read on the logger
+    itself, whatever the root's level and handlers are."""
     logger = logging.getLogger("app.sql")
     level = logger.level
+    snapshots = RecordSnapshots()
     logger.setLevel(logging.INFO)
-    yield log_records
+    logger.addHandler(snapshots)
+    yield snapshots
+    logger.removeHandler(snapshots)
     logger.setLevel(level)
 
 

@@ -30,7 +30,7 @@ async def require_request_ids(client) -> None:
     if response.headers.get("x-request-id") != "probe-1":
         pytest.fail(
             "The 500 must carry the request id, and requests get none yet: exercise "
-            "errors.request_id (app/middleware.py) gives them one. Finish that one first."
+            "errors.request_id gives them one. Fix that one first (see there)."
         )
 
 
