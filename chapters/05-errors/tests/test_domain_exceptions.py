@@ -133,8 +133,13 @@ def test_each_exception_is_a_domain_error_with_its_status_and_code():
         exception = getattr(importlib.import_module(module_name), name)
         where = f"{name} ({module_name.replace('.', '/')}.py)"
         if not issubclass(exception, DomainError):
-            bases = ", ".join(base.__name__ for base in exception.__mro__[1:-1])
-            wrong.append(f"{where} is not a DomainError (its bases: {bases})")
+            bases = ", ".join(
+                base.__name__
+                if base.__module__ == "builtins"
+                else f"{base.__module__}.{base.__name__}"
+                for base in exception.__mro__[1:-2]
+            )
+            wrong.append(f"{where} is not a DomainError (it derives from {bases})")
         elif exception.status_code != status:
             wrong.append(f"{where} answers {exception.status_code}, not {status}: pick its kind")
         elif exception.code != code:

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.exercise("errors.json_logs")
 WHERE = "Finish configure_logging and RequestIdFilter in app/logs.py (exercise errors.json_logs)."
 MEMBERS = ("time", "level", "logger", "message", "service", "request_id")
 ACCESS_MEMBERS = ("method", "path", "route", "status", "duration_ms")
+# What every LogRecord carries and a JSON line should not repeat.
+RECORD_INTERNALS = {"msg", "args", "levelno", "pathname", "lineno", "funcName", "thread"}
 
 
 def one_line(logs, message: str) -> dict:
@@ -53,6 +55,13 @@ async def test_a_line_is_json_with_its_request_id(app, json_logs, settings):
     assert not missing, (
         f"A JSON log line needs {list(MEMBERS)}; {missing} missing in {line}. Rename "
         f"asctime, levelname and name, and add service as a static field. {WHERE}"
+    )
+    internals = sorted(RECORD_INTERNALS & line.keys())
+    assert not internals, (
+        f"The line carries the log record's own attributes {internals}: noise in every line. "
+        f"The formatter's reserved_attrs replaces python-json-logger's list of attributes "
+        f"left out (RESERVED_ATTRS, in pythonjsonlogger.core): add to it, do not replace it. "
+        f"{WHERE}"
     )
     assert (line["level"], line["logger"]) == ("INFO", "app.users"), (
         f"`level` should be INFO and `logger` app.users; got {line}. {WHERE}"
@@ -196,8 +205,8 @@ async def test_uvicorn_lines_go_through_the_json_handler_without_colours(
     )
     assert "color_message" not in lines[0], (
         f"uvicorn adds an ANSI-coloured copy of its messages as `color_message`; it reached "
-        f"the JSON line ({lines[0]}). Name it among the formatter's reserved attributes "
-        f"(the ones never written). {WHERE}"
+        f"the JSON line ({lines[0].get('color_message')!r}). Name it among the formatter's "
+        f"reserved attributes (the ones never written). {WHERE}"
     )
 
 
@@ -237,9 +246,9 @@ async def test_one_access_line_per_request_from_the_middleware(
         f"({response.headers.get('x-request-id')!r}); got {line.get('request_id')!r}. {WHERE}"
     )
     uvicorn_access = [line for line in logs.all() if line.get("logger") == "uvicorn.access"]
-    written = uvicorn_access or uvicorn_loggers.getvalue()
+    written = str(uvicorn_access or uvicorn_loggers.getvalue())
     assert not written, (
-        f"uvicorn's own access line was written too ({written!r}): "
+        f"uvicorn's own access line was written too ({written[:160]}...): "
         f"every request would be logged twice, once without its route template and request "
         f"id. Turn the 'uvicorn.access' logger off; AccessLogMiddleware replaces it. {WHERE}"
     )

@@ -40,8 +40,9 @@ UserCacheDep = Annotated[UserCache, Depends(get_user_cache)]
 
 # TODO(errors.domain_exceptions): the dependencies below turn domain exceptions into
 # HTTPExceptions by hand, as the routes' http_errors() do. Let each exception travel to
-# handle_domain_error instead: raise it, and these two helpers go. One translation stays,
-# in the domain's words: a token whose user no longer exists is an invalid token.
+# handle_domain_error instead: raise it, and these two helpers go (app/auth/router.py
+# imports them until its own http_errors() is gone). One translation stays, in the
+# domain's words: a token whose user no longer exists is an invalid token.
 def unauthorized(error: Exception) -> HTTPException:
     """401, with the header that tells the client to send a bearer token (RFC 6750)."""
     return HTTPException(
