@@ -22,7 +22,7 @@ from workshop.manifest import ROOT_ENV
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # What a learner's checkout needs for the command: the manifest, chapters, solutions, pages,
 # and the ignore rules (reset keeps ignored files such as a learner's `.env`).
-COPIED = ("chapters", "solutions", "docs/chapters", ".gitignore")
+COPIED = ("chapters", "solutions", "docs/chapters", "final/app", "final/migrations", ".gitignore")
 
 RunWorkshop = Callable[..., subprocess.CompletedProcess]
 

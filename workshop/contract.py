@@ -245,6 +245,34 @@ def _how_it_differs(before: dict[str, bytes], after: dict[str, bytes], path: str
     return "differs from the same file in"
 
 
+# --- rule 6: final/ is where the last chapter ends ---------------------------------------------
+
+FINAL_DIRECTORY = Path("final")
+FINAL_CODE = ("app", "migrations")  # final/'s tests, Dockerfile and deploy files are its own
+
+
+def check_final(manifest: Manifest) -> list[Finding]:
+    """final/app and final/migrations are the last chapter's solution, file for file."""
+    last = manifest.chapters[-1]
+    findings = []
+    for part in FINAL_CODE:
+        final = code_files(manifest.root / FINAL_DIRECTORY / part)
+        solution = code_files(manifest.root / last.solution_directory / part)
+        for path in sorted(final.keys() | solution.keys()):
+            if final.get(path) != solution.get(path):
+                findings.append(
+                    Finding(
+                        "final",
+                        f"{FINAL_DIRECTORY}/{part}/{path} "
+                        f"{_how_it_differs(solution, final, path)} "
+                        f"{last.solution_directory}/{part}: the finished service must be the "
+                        "last chapter's solution (change both, or move the change into a "
+                        "chapter)",
+                    )
+                )
+    return findings
+
+
 # --- rules 3 and 4: the starter fails where expected, the solution passes ---------------------
 
 
@@ -326,6 +354,8 @@ def verify_chapter(manifest: Manifest, chapter: Chapter, *, env: dict[str, str])
     if not all(tree.is_dir() for tree in trees) or not chapter.exercises:
         return verification
     verification.findings += check_drift(manifest, chapter)
+    if chapter == manifest.chapters[-1]:
+        verification.findings += check_final(manifest)
     with tempfile.TemporaryDirectory(prefix=f"workshop-verify-{chapter.slug}-") as scratch:
         starter_tree = Path(scratch) / "starter" / chapter.slug
         solved_tree = Path(scratch) / "solution" / chapter.slug
