@@ -63,7 +63,7 @@ async def test_a_body_within_the_limit_is_served(app_with):
 
 async def test_headers_over_the_limit_in_all_are_a_431_problem(client, settings):
     # Each header is small; together they are over MAX_REQUEST_HEADER_BYTES (16 KiB). The
-    # server's own cap applies per read of the socket, not per request (finding 14).
+    # server's own cap applies per read of the socket, not per request.
     many = {f"X-Padding-{n}": "x" * 1000 for n in range(20)}
 
     refused = await client.get("/health/live", headers=many)
