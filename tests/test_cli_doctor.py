@@ -162,7 +162,7 @@ def test_serve_with_a_role_that_may_not_create_databases_is_an_environment_error
     finished = run_workshop("serve", "02", "--port", "0", env={"WORKSHOP_POSTGRES_URL": url})
 
     assert finished.returncode == 3, finished.stdout + finished.stderr
-    assert f'The PostgreSQL role "{role}" may not create databases' in finished.stderr
+    assert f"the role `{role}` may not create databases" in finished.stderr
     assert f'ALTER ROLE "{role}" CREATEDB;' in finished.stderr
     assert "Traceback" not in finished.stderr
 

@@ -5,10 +5,11 @@ A test suite is good when it passes on a working service and fails on a broken o
 1. The learner's tests, with the workshop's fixture checks beside them (testing_probes.py),
    run against the correct service: the solution's code tree with the learner's `tests/`.
    Every test must pass there; one that fails cannot tell a broken service from a good one.
-2. Each planted fault (testing_faults.py) is a copy of that tree with the fault planted. The
-   learner's tests that passed in step 1 run against it in a pytest process of its own (so a
-   database and a Redis namespace of its own, from the plugin), several processes at a time,
-   each stopping at its first failing test: one failure is enough to say "caught".
+2. Each planted fault (from the chapter's faults file, which the manifest names; faults.py
+   reads and plants it) is a copy of that tree with the fault planted. The learner's tests
+   that passed in step 1 run against it in a pytest process of its own (so a database and a
+   Redis namespace of its own, from the plugin), several processes at a time, each stopping
+   at its first failing test: one failure is enough to say "caught".
 3. Per exercise, the report lists the learner's tests that fail on the correct service first,
    then every fault that survived, named by what the service did wrong and how a test would
    notice, never by the fault's code.
@@ -22,8 +23,8 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from workshop.checkers.faults import Fault, FaultDoesNotApply, plant, planted_faults
 from workshop.checkers.pytest_runs import PlannedRun, PytestRun, run_all
-from workshop.checkers.testing_faults import FAULTS, Fault, FaultDoesNotApply, plant
 from workshop.checking import CheckRequest, CheckResult, ExerciseResult, Outcome
 from workshop.contract import code_files, copy_tree
 from workshop.manifest import Chapter, Exercise, load_manifest
@@ -68,7 +69,7 @@ def check(request: CheckRequest) -> CheckResult:
             if request.pytest_args
             else None
         )
-        faults = [f for f in FAULTS if selected is None or f.exercise in selected]
+        faults = [f for f in planted_faults(chapter) if selected is None or f.exercise in selected]
         verdicts = _try_faults(Path(scratch), request, passing, faults)
     if broken := next((v for v in verdicts if v.environment_error), None):
         baseline.environment_error = broken.environment_error
