@@ -149,7 +149,7 @@ def test_doctor_fails_a_role_that_may_not_create_databases(run_workshop, role_wi
     assert finished.returncode == 3, finished.stdout + finished.stderr
     line = next(line for line in finished.stdout.splitlines() if "New databases" in line)
     assert line.startswith("[FAIL]"), line
-    assert f'The PostgreSQL role "{role}" may not create databases' in line
+    assert f"the role `{role}` may not create databases" in line
     assert f'`ALTER ROLE "{role}" CREATEDB;`' in line
     assert "Your environment is not ready" in finished.stdout
 
@@ -176,5 +176,5 @@ def test_check_with_a_role_that_may_not_create_databases_blames_the_environment(
     finished = run_workshop("check", "02", env={"WORKSHOP_POSTGRES_URL": url})
 
     assert finished.returncode == 3, finished.stdout + finished.stderr
-    assert f'The PostgreSQL role "{role}" may not create databases' in finished.stdout
+    assert f"the role `{role}` may not create databases" in finished.stdout
     assert "exercises to go" not in finished.stdout, "the code is not what failed"
