@@ -1,10 +1,12 @@
-"""Three servers behind HAProxy, one killed under load and brought back (rel_replicas.py):
+"""Three servers behind HAProxy, one killed under load and brought back
+(harness/src/harness/reliability/replicas.py):
 nothing acknowledged is lost, limits and logouts hold across replicas, the proxy fails over.
-The short form keeps the kill a few seconds; `uv run python -m reliability replicas` holds it
-longer and writes the figures into final/RELIABILITY.md."""
+The short form keeps the kill a few seconds; `uv run workshop reliability replicas --update` holds
+it longer and writes the figures into final/RELIABILITY.md."""
 
 import pytest
-from rel_replicas import ReplicaTiming, run_replica_drill
+
+from harness.reliability.replicas import ReplicaTiming, run_replica_drill
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
