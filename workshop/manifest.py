@@ -48,6 +48,8 @@ class Chapter:
     key_points: tuple[str, ...]
     scaffolding: tuple[str, ...]
     exercises: tuple[Exercise, ...]
+    # The questions the chapter answers: its page asks them first, to frame the reading.
+    questions: tuple[str, ...] = ()
     # "exercises": the chapter's own tests check the learner's code (the default).
     # "write-tests": the learner writes the tests; `checker` names the module that checks them.
     kind: str = "exercises"
@@ -178,6 +180,7 @@ def _chapter(entry: dict, position: int) -> Chapter:
         key_points=reader.texts("key_points"),
         scaffolding=reader.texts("scaffolding", default=()),
         exercises=exercises,
+        questions=reader.texts("questions", default=()),
         kind=kind,
         checker=checker,
     )
