@@ -142,3 +142,19 @@ def test_the_navigation_lists_every_chapter_in_manifest_order(built_site: Path) 
         "the Chapters section of the navigation must list the manifest's chapters, in order, "
         f"with their titles.\nexpected: {expected}\nfound:    {chapter_links}"
     )
+
+
+ARTICLE_TITLE = (
+    "Build Production-Ready FastAPI Microservices with SQLAlchemy and Redis: "
+    "Complete Async Architecture Guide"
+)
+
+
+@pytest.mark.parametrize("page", _pages(), ids=lambda page: str(page.relative_to(DOCS)))
+def test_a_page_that_mentions_the_article_names_it(page: Path) -> None:
+    text = " ".join(page.read_text(encoding="utf-8").split())  # titles may wrap across lines
+    if re.search(r"\bthe article\b", text, flags=re.IGNORECASE):
+        assert ARTICLE_TITLE in text, (
+            f"docs/{page.relative_to(DOCS)} mentions the article the workshop grew from; give "
+            f"its title, *{ARTICLE_TITLE}*, so a reader can find it."
+        )
