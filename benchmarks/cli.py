@@ -19,10 +19,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import localservices as services
 from benchmarks import compare, plan, report
 from benchmarks.results import load_results
 from benchmarks.runner import Invocation, prepare_output, run_benchmarks
-from workshop import services
 from workshop.console import err, out
 
 OK, FAILED, USAGE, ENVIRONMENT = 0, 1, 2, 3

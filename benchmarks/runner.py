@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import localservices as services
 from benchmarks import cpu, locust_run, machine, report, seed
 from benchmarks.plan import REPO_ROOT, Run, Timing
 from benchmarks.results import (
@@ -32,7 +33,6 @@ from benchmarks.results import (
 from benchmarks.server import RunningServer, ServerError, log_tail, start_server
 from benchmarks.stack import Stack, StackError
 from benchmarks.targets import evaluate
-from workshop import services
 
 SEEDED_USERS = 500
 SHARED_TOKENS = 8  # readers share these: a read spends nothing

@@ -14,10 +14,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import localservices as services
 from benchmarks import seed
 from benchmarks.plan import CodeTree
 from benchmarks.server import server_environment
-from workshop import services
 
 
 class StackError(RuntimeError):

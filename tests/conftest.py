@@ -3,13 +3,18 @@ run the `workshop` command on it the way a learner does (a separate process, no 
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _pytest.config import Config
 
 from workshop.contract import copy_tree
 from workshop.manifest import ROOT_ENV
@@ -17,7 +22,7 @@ from workshop.manifest import ROOT_ENV
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # What a learner's checkout needs for the command: the manifest, chapters, solutions, pages,
 # and the ignore rules (reset keeps ignored files such as a learner's `.env`).
-COPIED = ("chapters", "solutions", "docs/chapters", ".gitignore")
+COPIED = ("chapters", "solutions", "docs/chapters", "final/app", "final/migrations", ".gitignore")
 
 RunWorkshop = Callable[..., subprocess.CompletedProcess]
 
@@ -77,3 +82,72 @@ def solve_chapter(workshop_root: Path) -> Callable[[str], None]:
                 target.write_bytes(path.read_bytes())
 
     return solve
+
+
+# --- what the repository's own tests need beyond a learner's install --------------------------
+
+AUTHORS_GROUP = "authors"
+
+
+def missing_author_tools(pyproject_path: Path = REPO_ROOT / "pyproject.toml") -> list[str]:
+    """The packages of pyproject's `authors` group that this environment lacks."""
+    pyproject = tomllib.loads(pyproject_path.read_text(encoding="utf-8"))
+    missing = []
+    for requirement in pyproject["dependency-groups"][AUTHORS_GROUP]:
+        name = re.split(r"[\s<>=!~\[;]", requirement, maxsplit=1)[0]
+        try:
+            importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
+
+
+def pytest_configure(config: Config) -> None:
+    """`uv run pytest` with a learner's install (no authors' tools) stops with the fix,
+    instead of a collection error per test module that imports them."""
+    if config.args_source is not Config.ArgsSource.TESTPATHS:
+        return  # the caller chose the tests: their imports speak for themselves
+    if missing := missing_author_tools():
+        pytest.exit(
+            "The repository's own tests use the authors' tools, which a learner's install "
+            f"leaves out ({', '.join(missing)}): run `uv sync --all-groups`, then "
+            "`uv run pytest` again.",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
+
+CHROMIUM_HELP = (
+    "Chromium is not installed, and the docs' browser test drives it headless. Install it: "
+    "Debian or Ubuntu `sudo apt-get install chromium`; macOS `brew install --cask chromium`; "
+    "any system `uv run playwright install chromium` (Playwright's own build). Or set "
+    "CHROMIUM to the path of a Chromium or Chrome binary."
+)
+
+
+def find_chromium() -> str | None:
+    """A Chromium to drive: $CHROMIUM, the system's, else Playwright's own if installed."""
+    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser"):
+        if candidate and (path := shutil.which(candidate) or _existing(candidate)):
+            return path
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    with sync_playwright() as playwright:
+        return _existing(playwright.chromium.executable_path)
+
+
+def _existing(path: str) -> str | None:
+    return path if path and Path(path).is_file() else None
+
+
+def require_chromium() -> str:
+    if path := find_chromium():
+        return path
+    pytest.fail(CHROMIUM_HELP, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """The browser for tests that open the built site; fails with how to install it."""
+    return require_chromium()

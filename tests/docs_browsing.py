@@ -10,8 +10,6 @@ code blocks and tables that fit the column.
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +19,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -37,16 +34,6 @@ PHONE = {"width": 390, "height": 844}
 DIAGRAM_TIMEOUT_MS = 20_000
 # Mermaid writes its text at 16 px; drawn at less than 60 % of its size it is too small to read.
 SMALLEST_DIAGRAM_SCALE = 0.6
-
-
-def chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser"):
-        if candidate and (path := shutil.which(candidate)):
-            return path
-    pytest.fail(
-        "Chromium is not installed: `apt-get install -y chromium` (the docs browser test drives "
-        "the system browser; it never downloads one). Or set CHROMIUM to its path."
-    )
 
 
 # --- serving the built site under a sub-path --------------------------------------------------

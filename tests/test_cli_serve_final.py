@@ -17,12 +17,14 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from localservices import delete_namespace, plain_postgres_url
 from workshop.contract import copy_tree
 from workshop.manifest import ROOT_ENV
-from workshop.services import plain_postgres_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FINAL_DATABASE = "workshop_final"  # serve's database for the final/ code tree
+# serve's database for the final/ code tree is the participant's own: a name for this run.
+PARTICIPANT = f"tests_{os.getpid()}"
+FINAL_DATABASE = f"workshop_{PARTICIPANT}_final"
 FINAL_CODE = ("app", "migrations", "alembic.ini")
 
 
@@ -56,13 +58,14 @@ def on_server(server_url: str, query: str, database: str = "postgres") -> list:
 
 
 @pytest.fixture
-def final_database(postgres_service):
-    """serve's `workshop_final`; dropped afterwards only if this test created it, so a
-    developer's own database is never touched."""
+def final_database(postgres_service, redis_service):
+    """serve's database for final/, this run's own; dropped afterwards only if this test
+    created it, so a developer's own database is never touched."""
     existed = on_server(
         postgres_service.url, f"SELECT 1 FROM pg_database WHERE datname = '{FINAL_DATABASE}'"
     )
     yield FINAL_DATABASE
+    delete_namespace(redis_service.url, f"workshop:{PARTICIPANT}:final:")
     if not existed:
         on_server(postgres_service.url, f'DROP DATABASE IF EXISTS "{FINAL_DATABASE}" WITH (FORCE)')
 
@@ -84,6 +87,7 @@ def test_serve_final_migrates_its_database_and_serves_the_finished_service(
             ROOT_ENV: str(workshop_root),
             "WORKSHOP_POSTGRES_URL": postgres_service.url,
             "WORKSHOP_REDIS_URL": redis_service.url,
+            "WORKSHOP_PARTICIPANT": PARTICIPANT,
         },
     )
     server = subprocess.Popen(
@@ -114,7 +118,7 @@ def test_serve_final_migrates_its_database_and_serves_the_finished_service(
     assert anonymous.status_code == 401, "the finished service's auth, not a chapter's"
     assert anonymous.headers["content-type"] == "application/problem+json"
     assert "/auth/refresh" in openapi.json()["paths"]
-    assert versions == [(head.get_current_head(),)], "serve migrates workshop_final to head"
+    assert versions == [(head.get_current_head(),)], "serve migrates its database to head"
     assert uvicorn_directory == str(workshop_root / "final")
     assert "--workers" in uvicorn_command, f"final is served with workers: {uvicorn_command}"
     assert uvicorn_command[uvicorn_command.index("--workers") + 1] == "2", uvicorn_command

@@ -106,3 +106,21 @@ def test_a_previous_solutions_tests_are_not_carried_into_the_next_starter(worksh
     after = contract.check_drift(manifest, following)
 
     assert after == before, [finding.message for finding in after]
+
+
+def test_final_is_the_last_chapters_solution(workshop_root):
+    manifest = load_manifest(workshop_root)
+
+    assert contract.check_final(manifest) == [], "the control: the copy's final/ is unchanged"
+
+
+def test_a_one_line_change_in_final_app_is_caught(workshop_root):
+    main = workshop_root / "final/app/main.py"
+    main.write_text(main.read_text().replace('"1.0.0"', '"1.0.1"', 1))
+    (workshop_root / "final/migrations/versions/stray.py").write_text("# a stray revision\n")
+
+    findings = contract.check_final(load_manifest(workshop_root))
+
+    assert [finding.rule for finding in findings] == ["final", "final"]
+    assert "final/app/main.py differs from" in findings[0].message
+    assert "final/migrations/versions/stray.py is new" in findings[1].message

@@ -30,7 +30,6 @@ from docs_browsing import (
     PHONE,
     Watch,
     built_pages,
-    chromium,
     overflowing_code,
     overflowing_tables,
     screenshot_name,
@@ -67,11 +66,15 @@ def screenshots() -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    with sync_playwright() as playwright:
+def browser(
+    tmp_path_factory: pytest.TempPathFactory, chromium_executable: str
+) -> Iterator[BrowserContext]:
+    with (
+        sync_playwright() as playwright
+    ):  # chromium_executable: tests/conftest.py says how to get it
         context = playwright.chromium.launch_persistent_context(
             user_data_dir=tmp_path_factory.mktemp("chromium-profile"),  # a fresh profile
-            executable_path=chromium(),
+            executable_path=chromium_executable,
             args=CHROMIUM_FLAGS,
             headless=True,
             viewport=DESKTOP,

@@ -243,3 +243,10 @@ def test_a_module_docstring_is_quoted_with_its_link() -> None:
     assert "https://" not in reference_markers.module_docstring("workshop/manifest.py", LINKS)
     with pytest.raises(MissingData):
         reference_markers.module_docstring("no/such/module.py", LINKS)
+
+
+def test_an_answer_names_a_solution_file_that_is_missing(tmp_path: Path) -> None:
+    """The contract reports a stale manifest; the page says so instead of failing the site."""
+    exercise = dataclasses.replace(CHAPTER.exercises[0], files=("app/gone.py",))
+    text = chapter_markers.answer_block(tmp_path, CHAPTER, exercise)
+    assert f"`solutions/{CHAPTER.slug}/app/gone.py` is not in the repository" in text

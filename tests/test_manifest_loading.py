@@ -107,3 +107,36 @@ def test_the_readme_lists_every_chapter_as_the_manifest_does():
         needs = ", ".join(names[service] for service in chapter.services) or "nothing"
         row = f"| {chapter.number} | {chapter.title} | {needs} |"
         assert row in readme, f"README.md's chapter table should have the row: {row}"
+
+
+def test_every_exercise_has_its_minutes_and_they_add_up_to_the_chapters():
+    for chapter in load_manifest().chapters:
+        for exercise in chapter.exercises:
+            assert exercise.minutes, f"{exercise.id} needs `minutes = N` in chapters/workshop.toml"
+        total = sum(exercise.minutes for exercise in chapter.exercises)
+        assert total == chapter.exercise_minutes, (
+            f"chapter {chapter.number}'s exercises take {total} minutes, but its "
+            f"exercise_minutes says {chapter.exercise_minutes}: make them agree"
+        )
+        assert any(exercise.core for exercise in chapter.exercises), (
+            f"chapter {chapter.number} has no core exercise: the one-day plan would teach it "
+            "without any practice in class"
+        )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("minutes = 0", "`minutes` must be a positive whole number"),
+        ('core = "yes"', "`core` must be true or false"),
+    ],
+)
+def test_exercise_minutes_and_core_are_typed(tmp_path, line, message):
+    exercise = (
+        '[[chapters.exercises]]\nid = "config.health"\ntitle = "t"\nfiles = []\n'
+        f'tests = ["tests/test_health.py"]\nhints = ["a", "b"]\n{line}\n'
+    )
+    root = write_manifest(tmp_path, CHAPTER + exercise)
+
+    with pytest.raises(ManifestError, match=f"exercise #1: {message}"):
+        load_manifest(root)

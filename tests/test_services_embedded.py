@@ -113,7 +113,7 @@ def test_a_lua_script_runs_on_the_embedded_redis_as_on_a_real_one():
         """
         import asyncio
         from redis.asyncio import Redis
-        from workshop.services import start_embedded_redis
+        from localservices import start_embedded_redis
 
         SCRIPT = "return redis.call('INCR', KEYS[1])"
 

@@ -19,14 +19,18 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from workshop import services
+import localservices as services
 from workshop.manifest import Chapter, Exercise
 
 CHAPTER_PYTEST_CONFIG = Path(__file__).with_name("chapter_pytest.ini")
 # How a test may fail on a starter: an assertion, or pytest.fail() (which raises `Failed`).
 ASSERTION_EXCEPTIONS = frozenset({"AssertionError", "Failed"})
 NO_TESTS_COLLECTED = 5  # pytest.ExitCode.NO_TESTS_COLLECTED, without importing pytest here
+DETAILS_PLUGIN = "workshop.check_details"
+# Plugins of this environment that no chapter's tests use: not loading them saves a second.
+UNUSED_PLUGINS = ("locust", "hypothesispytest", "schemathesis", "anyio", "platformdirs")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,12 @@ class Outcome:
     outcome: str  # passed, failed, error (in setup or teardown), skipped
     message: str = ""
     exception: str = ""
+    # From workshop.check_details, for a failing test: pytest's traceback, the learner's frame
+    # ({file, line, function, code, exception}), WARNING+ log lines, unawaited coroutines.
+    traceback: str = ""
+    location: dict | None = None
+    logs: tuple[str, ...] = ()
+    unawaited: tuple[str, ...] = ()
 
     @property
     def is_assertion(self) -> bool:
@@ -77,9 +87,24 @@ class CheckResult:
     collection_errors: list[dict] = field(default_factory=list)
     environment_error: str | None = None
     services_line: str | None = None
+    notes: list[str] = field(default_factory=list)  # what the tests could not try here
     exit_status: int = 0
     output: str = ""  # pytest's own output, shown when it could not run the tests
     selection: tuple[str, ...] = ()  # the learner's extra pytest arguments: a partial check
+    unawaited: tuple[str, ...] = ()  # never-awaited coroutines found outside any one test
+    workdir: Path | None = None  # the code tree that was checked
+
+    def source_of(self, exercise: Exercise) -> str:
+        """The text of an exercise's files in the checked tree ("" for a missing file)."""
+        if self.workdir is None:
+            return ""
+        texts = []
+        for relative in exercise.files:
+            try:
+                texts.append((self.workdir / relative).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+        return "\n".join(texts)
 
     @property
     def ran(self) -> bool:
@@ -133,15 +158,20 @@ def run_check(request: CheckRequest) -> CheckResult:
     """Check a chapter's code tree: the chapter's own tests, or its kind's checker."""
     if request.chapter.kind == "write-tests":
         checker = importlib.import_module(str(request.chapter.checker))
-        return checker.check(request)
-    return run_chapter_tests(request)
+        result = checker.check(request)
+    else:
+        result = run_chapter_tests(request)
+    result.workdir = request.workdir
+    result.selection = request.pytest_args
+    return result
 
 
 def run_chapter_tests(request: CheckRequest) -> CheckResult:
-    """Run the chapter's tests in a fresh pytest process and read its JSON report."""
+    """Run the chapter's tests in a fresh pytest process and read its JSON reports."""
     workdir = request.workdir.resolve()
     with tempfile.TemporaryDirectory(prefix="workshop-check-") as scratch:
         report_path = Path(scratch) / "report.json"
+        details_path = Path(scratch) / "details.json"
         command = [
             sys.executable,
             "-m",
@@ -152,10 +182,15 @@ def run_chapter_tests(request: CheckRequest) -> CheckResult:
             str(workdir),
             "--workshop-report",
             str(report_path),
+            "-p",
+            DETAILS_PLUGIN,
+            "--workshop-details",
+            str(details_path),
             "-q",
             "--no-header",
             # One exercise's broken test file must not hide the others' results.
             "--continue-on-collection-errors",
+            *disabled_plugins(),
             *request.pytest_args,
         ]
         env = dict(request.env)
@@ -164,34 +199,94 @@ def run_chapter_tests(request: CheckRequest) -> CheckResult:
         completed = subprocess.run(
             command, cwd=workdir, env=env, capture_output=True, text=True, check=False
         )
-        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        report = _read_json(report_path)
+        details = _read_json(details_path)
     if "No module named pytest" in completed.stderr:
         report["environment_error"] = "pytest is not installed here: run `uv sync`."
     result = _result_from_report(
-        request.chapter, report, completed.returncode, completed.stdout + completed.stderr
+        request.chapter, report, completed.returncode, completed.stdout + completed.stderr, details
     )
-    result.selection = request.pytest_args
+    if not result.environment_error:
+        result.environment_error = refused_right(result, request.env)
     return result
 
 
-def _result_from_report(chapter: Chapter, report: dict, exit_status: int, output: str):
-    results = {exercise.id: ExerciseResult(exercise) for exercise in chapter.exercises}
-    untagged: list[Outcome] = []
-    stray: list[Outcome] = []
+# What PostgreSQL answers when the role lacks a right the tests need.
+REFUSED = ("InsufficientPrivilege", "permission denied to create database")
+
+
+def refused_right(result: CheckResult, env: dict[str, str]) -> str | None:
+    """A test's set-up refused by PostgreSQL (the role may not create the session's
+    database) is the environment, not the code: the sentence an administrator needs."""
+    tests = [test for r in result.exercises for test in r.tests] + result.untagged
+    for test in tests:
+        if test.outcome == "error" and any(m in test.exception + test.message for m in REFUSED):
+            url = env.get(services.POSTGRES_URL_ENV, "")
+            role = urlsplit(url).username or "the workshop's role"
+            return (
+                f"PostgreSQL refused to create this run's database: the role `{role}` may not "
+                f"create databases, and every test run makes one. An administrator runs "
+                f'`ALTER ROLE "{role}" CREATEDB;`, or set {services.POSTGRES_URL_ENV} to a role '
+                "that may."
+            )
+    return None
+
+
+def disabled_plugins() -> list[str]:
+    return [argument for plugin in UNUSED_PLUGINS for argument in ("-p", f"no:{plugin}")]
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def outcomes_from_report(report: dict, details: dict | None = None) -> list[Outcome]:
+    """One Outcome per test: a test whose teardown also failed is still one test."""
+    details = details or {}
+    merged: dict[str, Outcome] = {}
     for entry in report.get("tests", []):
+        extra = details.get(entry["nodeid"], {})
         outcome = Outcome(
             nodeid=entry["nodeid"],
             exercise=entry.get("exercise"),
             outcome=entry["outcome"],
             message=entry.get("message", ""),
             exception=entry.get("exception", ""),
+            traceback=extra.get("traceback", ""),
+            location=extra.get("location"),
+            logs=tuple(extra.get("logs", ())),
+            unawaited=tuple(extra.get("unawaited", ())),
         )
+        earlier = merged.get(outcome.nodeid)
+        if earlier is None or _worse(outcome, earlier):
+            merged[outcome.nodeid] = outcome
+    return list(merged.values())
+
+
+def _worse(new: Outcome, old: Outcome) -> bool:
+    """A later phase replaces an earlier one only when it failed and the earlier one did not
+    (a test that passed, then failed its teardown); the first failure is the one to read."""
+    failures = ("failed", "error")
+    return new.outcome in failures and old.outcome not in failures
+
+
+def _result_from_report(
+    chapter: Chapter, report: dict, exit_status: int, output: str, details: dict | None = None
+) -> CheckResult:
+    results = {exercise.id: ExerciseResult(exercise) for exercise in chapter.exercises}
+    untagged: list[Outcome] = []
+    stray: list[Outcome] = []
+    for outcome in outcomes_from_report(report, details):
         if outcome.exercise is None:
             untagged.append(outcome)
         elif outcome.exercise in results:
             results[outcome.exercise].tests.append(outcome)
         else:
             stray.append(outcome)
+    unawaited = tuple((details or {}).get("(session)", {}).get("unawaited", ()))
     return CheckResult(
         chapter=chapter,
         exercises=list(results.values()),
@@ -200,8 +295,10 @@ def _result_from_report(chapter: Chapter, report: dict, exit_status: int, output
         collection_errors=report.get("collection_errors", []),
         environment_error=report.get("environment_error"),
         services_line=report.get("services"),
+        notes=report.get("notes", []),
         exit_status=exit_status,
         output=output,
+        unawaited=unawaited,
     )
 
 

@@ -7,7 +7,7 @@ is plain text.
 
 from __future__ import annotations
 
-import difflib
+import json
 import shutil
 import subprocess
 import sys
@@ -16,13 +16,21 @@ from typing import Annotated
 
 import typer
 
-from workshop import checking, contract, doctor, schedule, services
+import localservices as services
+from workshop import changes, checking, contract, doctor, participant, schedule
 from workshop import serve as serving
 from workshop.checking import CheckRequest, CheckResult
 from workshop.console import clear, command, err, heading, mark, out
 from workshop.manifest import SERVICES, Chapter, Manifest, ManifestError, load_manifest
 from workshop.progress import Progress, load_progress
-from workshop.report import current_chapter, render_check, render_status, render_summary
+from workshop.report import (
+    current_chapter,
+    render_check,
+    render_completion,
+    render_status,
+    render_summary,
+)
+from workshop.standing import Standing, standing
 from workshop.watching import watch_and_check
 
 OK, FAILING, USAGE, ENVIRONMENT = 0, 1, 2, 3
@@ -102,12 +110,33 @@ def _run_check(manifest: Manifest, chapter: Chapter, pytest_args: list[str]) -> 
     if not (result.environment_error or result.crashed):
         progress = load_progress(manifest.root)
         for exercise_result in result.exercises:
-            if exercise_result.status != "not run":
-                progress.record(
-                    exercise_result.exercise.id, passed=exercise_result.status == "passed"
-                )
+            if exercise_result.status == "not run":
+                continue  # deselected: what it was stays
+            passed = exercise_result.status == "passed"
+            if passed and result.selection:
+                continue  # some of its tests may not have run: a full check records a pass
+            progress.record(exercise_result.exercise.id, passed=passed)
         progress.save()
     return result
+
+
+def _report(manifest: Manifest, result: CheckResult, *, tracebacks: bool = False) -> None:
+    """A check's report and its last line; the end of the workshop when it was the last."""
+    render_check(result, tracebacks=tracebacks)
+    out()
+    render_summary(result)
+    if result.passed and not result.selection and result.chapter == manifest.chapters[-1]:
+        render_completion(manifest)
+
+
+def _standing(manifest: Manifest) -> Standing:
+    progress = load_progress(manifest.root)
+    try:
+        who = participant.participant(manifest.root)
+    except participant.BadParticipantName as error:
+        err(str(error))
+        raise typer.Exit(USAGE) from error
+    return standing(manifest, progress, current_chapter(manifest, progress), who)
 
 
 def _exit_code(result: CheckResult) -> int:
@@ -148,25 +177,40 @@ def main_callback(context: typer.Context) -> None:
 @app.command()
 def status(
     check: Annotated[
-        bool, typer.Option("--check/--no-check", help="Check the current chapter first.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--check/--no-check",
+            help="Check the current chapter first (the default, but with --json or --summary).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Everything, as JSON: for scripts and instructors.")
+    ] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="One line, for the instructor's room list.")
+    ] = False,
 ) -> None:
     """Where you stand: every chapter, and your current chapter checked."""
     manifest = _manifest()
     progress = load_progress(manifest.root)
     current = current_chapter(manifest, progress)
+    if check is None:
+        check = not (as_json or summary)
     try:
         result = _run_check(manifest, current, []) if check and current else None
     except typer.Exit:
-        render_status(manifest, progress, current)  # where they stand, despite the environment
+        if not (as_json or summary):
+            render_status(_standing(manifest))  # where they stand, despite the environment
         raise
-    render_status(manifest, load_progress(manifest.root), current)
+    if as_json or summary:
+        where = _standing(manifest)
+        out(json.dumps(where.as_json(), indent=2) if as_json else where.summary())
+        raise typer.Exit(ENVIRONMENT if result and result.environment_error else OK)
+    render_status(_standing(manifest))
     if result is None:
         raise typer.Exit(OK)
     out()
-    render_check(result)
-    out()
-    render_summary(result)
+    _report(manifest, result)
     started = any(progress.of(ex.id).status != "not checked" for ex in current.exercises)
     if not started and not result.passed:
         out(
@@ -183,14 +227,16 @@ def check(
     pytest_args: Annotated[
         list[str] | None, typer.Argument(help="Extra pytest arguments, after `--`.")
     ] = None,
+    tracebacks: Annotated[
+        bool,
+        typer.Option("--tb", "--verbose", "-v", help="Show pytest's traceback of each failure."),
+    ] = False,
 ) -> None:
     """Run a chapter's tests on your code: a report per exercise."""
     manifest = _manifest()
     selected = _chapter(manifest, chapter)
     result = _run_check(manifest, selected, pytest_args or [])
-    render_check(result)
-    out()
-    render_summary(result)
+    _report(manifest, result, tracebacks=tracebacks)
     raise typer.Exit(_exit_code(result))
 
 
@@ -208,9 +254,7 @@ def watch(
     def check_once() -> None:
         clear()
         result = _run_check(manifest, selected, [])
-        render_check(result)
-        out()
-        render_summary(result)
+        _report(manifest, result)
         out(f"Watching {selected.directory} for changes; Ctrl-C stops.", style="dim")
 
     try:
@@ -229,7 +273,18 @@ def hint(chapter: ChapterArgument, exercise: ExerciseArgument = None) -> None:
         chosen = _exercise(selected, exercise)
     else:
         unfinished = [ex for ex in selected.exercises if progress.of(ex.id).status != "passed"]
-        chosen = (unfinished or list(selected.exercises))[0]
+        if not unfinished:
+            following = _following(manifest, selected)
+            named = f"uv run workshop hint {selected.number} {selected.exercises[0].name}"
+            out(
+                f"Chapter {selected.number} is done: every exercise passed its last check, so "
+                f"there is no hint to give. For an exercise's hints anyway, name it: "
+                f"{command(named)}."
+            )
+            if following:
+                out(f"Next: {command(f'uv run workshop start {following.number}')}.")
+            return
+        chosen = unfinished[0]
     entry = progress.entry(chosen.id)
     entry.hints_shown = min(entry.hints_shown + 1, len(chosen.hints))
     progress.save()
@@ -253,43 +308,74 @@ def hint(chapter: ChapterArgument, exercise: ExerciseArgument = None) -> None:
 
 
 @app.command()
-def diff(chapter: ChapterArgument, exercise: ExerciseArgument = None) -> None:
-    """Your code against the solution (one exercise's files, or the whole chapter)."""
+def diff(
+    chapter: Annotated[
+        str | None, typer.Argument(help="A chapter: your code against its solution.")
+    ] = None,
+    exercise: ExerciseArgument = None,
+    chapters: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--chapters",
+            metavar="FROM TO",
+            help="Two chapters' solutions: what the second changes (`--chapters 03 04`).",
+        ),
+    ] = None,
+    stat: Annotated[
+        bool, typer.Option("--stat", help="Only the changed files and their line counts.")
+    ] = False,
+) -> None:
+    """Your code against the solution, or one chapter's solution against another's."""
     manifest = _manifest()
-    selected = _chapter(manifest, chapter)
-    workspace = manifest.root / selected.directory
-    solution = manifest.root / selected.solution_directory
-    if exercise:
-        paths = list(_exercise(selected, exercise).files)
+    if chapters and (chapter or exercise):
+        err("Give a chapter (your code against its solution) or --chapters FROM TO, not both.")
+        raise typer.Exit(USAGE)
+    if chapters:
+        first, second = (_lookup(manifest, reference) for reference in chapters)
+        old_root = manifest.root / first.solution_directory
+        new_root = manifest.root / second.solution_directory
+        paths = sorted(contract.code_files(old_root).keys() | contract.code_files(new_root).keys())
+        labels = (f"solution {first.number}", f"solution {second.number}")
+        trees = (first.solution_directory, second.solution_directory)
+    elif chapter:
+        selected = _chapter(manifest, chapter)
+        old_root = manifest.root / selected.directory
+        new_root = manifest.root / selected.solution_directory
+        if exercise:
+            paths = list(_exercise(selected, exercise).files)
+        else:
+            mine = contract.code_files(old_root, workspace=True)
+            paths = sorted(mine.keys() | contract.code_files(new_root).keys())
+        labels = ("yours", "solution")
+        trees = (selected.directory, selected.solution_directory)
     else:
-        mine = contract.code_files(workspace, workspace=True)
-        paths = sorted(mine.keys() | contract.code_files(solution).keys())
+        err("Name a chapter (`workshop diff 02`) or two (`workshop diff --chapters 03 04`).")
+        raise typer.Exit(USAGE)
+    found = changes.compare(old_root, new_root, paths)
+    if stat:
+        out(f"{labels[0]} ({trees[0]}) -> {labels[1]} ({trees[1]}):")
+        for line in changes.stat_lines(found):
+            out(line)
+        return
     same = []
-    for path in paths:
-        yours = _lines(workspace / path)
-        theirs = _lines(solution / path)
-        if yours == theirs:
-            same.append(path)
+    for change in found:
+        if not change.changed:
+            same.append(change.path)
             continue
-        for line in difflib.unified_diff(
-            yours,
-            theirs,
-            f"yours: {selected.directory}/{path}",
-            f"solution: {selected.solution_directory}/{path}",
+        for line in change.unified(
+            f"{labels[0]}: {trees[0]}/{change.path}", f"{labels[1]}: {trees[1]}/{change.path}"
         ):
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else None
-            out(line.rstrip("\n"), style=style)
-    if same:
+            out(line, style=style)
+    if same and not chapters:
         out(f"Same as the solution: {', '.join(same)}", style="dim")
 
 
-def _lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines(keepends=True) if path.is_file() else []
-
-
 @app.command()
-def reset(chapter: ChapterArgument, yes: YesOption = False) -> None:
-    """Put a chapter back to its starter, as committed (your changes in it are lost)."""
+def reset(
+    chapter: ChapterArgument, exercise: ExerciseArgument = None, yes: YesOption = False
+) -> None:
+    """Put a chapter (or one exercise's files) back to the starter, as committed."""
     manifest = _manifest()
     selected = _chapter(manifest, chapter)
     root = manifest.root
@@ -300,6 +386,9 @@ def reset(chapter: ChapterArgument, yes: YesOption = False) -> None:
     if not _git(root, "ls-tree", "-r", "--name-only", "HEAD", "--", path).stdout.strip():
         err(f"{path} has no committed starter to go back to.")
         raise typer.Exit(ENVIRONMENT)
+    if exercise:
+        _reset_exercise(manifest, selected, _exercise(selected, exercise), yes)
+        return
     _confirm(f"Reset {path} to its starter? Your changes there are lost.", yes)
     for args in (("checkout", "HEAD", "--", path), ("clean", "-fdq", "--", path)):
         if (completed := _git(root, *args)).returncode != 0:
@@ -311,6 +400,24 @@ def reset(chapter: ChapterArgument, yes: YesOption = False) -> None:
     out(f"{path} is back to its starter (an ignored .env stays). Hints start over too.")
 
 
+def _reset_exercise(manifest: Manifest, chapter: Chapter, exercise, yes: bool) -> None:
+    files = [f"{chapter.directory.as_posix()}/{file}" for file in exercise.files]
+    others = changes.sharing(chapter, exercise)
+    if others:
+        out(
+            f"Careful: {', '.join(exercise.files)} also hold(s) the work of "
+            f"{', '.join(other.id for other in others)}; resetting resets that work too."
+        )
+    _confirm(f"Reset {', '.join(files)} to the starter? Your changes there are lost.", yes)
+    if (completed := _git(manifest.root, "checkout", "HEAD", "--", *files)).returncode != 0:
+        err(f"git checkout failed: {completed.stderr.strip()}")
+        raise typer.Exit(ENVIRONMENT)
+    progress = load_progress(manifest.root)
+    progress.forget([exercise.id, *(other.id for other in others)])
+    progress.save()
+    out(f"{', '.join(files)} back to the starter. {exercise.id}'s hints start over too.")
+
+
 @app.command()
 def solve(
     chapter: ChapterArgument, exercise: ExerciseArgument = None, yes: YesOption = False
@@ -320,7 +427,15 @@ def solve(
     selected = _chapter(manifest, chapter)
     solution = manifest.root / selected.solution_directory
     if exercise:
-        paths = list(_exercise(selected, exercise).files)
+        chosen = _exercise(selected, exercise)
+        paths = list(chosen.files)
+        others = changes.sharing(selected, chosen)
+        if others:
+            out(
+                f"Careful: {', '.join(paths)} also hold(s) the work of "
+                f"{', '.join(other.id for other in others)}; the solution's version replaces "
+                "it too."
+            )
     else:
         paths = sorted(contract.code_files(solution))
     _confirm(f"Overwrite {len(paths)} file(s) in {selected.directory} with the solution's?", yes)
@@ -328,7 +443,16 @@ def solve(
         target = manifest.root / selected.directory / path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(solution / path, target)
+    solved = changes.covered_by(selected, paths)
+    progress = load_progress(manifest.root)
+    for done in solved:
+        progress.entry(done.id).solved = True
+    progress.save()
     out(f"Copied {', '.join(paths)} from {selected.solution_directory}.")
+    out(
+        f"Marked as solved by copying: {', '.join(done.id for done in solved)} "
+        "(`workshop status` counts them apart)."
+    )
     out(f"Check it: {command(f'uv run workshop check {selected.number}')}")
 
 
@@ -340,10 +464,20 @@ def start(chapter: ChapterArgument) -> None:
     progress: Progress = load_progress(manifest.root)
     progress.current_chapter = selected.id
     progress.save()
-    out(
-        f"Chapter {selected.number} is now your current chapter. Its starter already holds the "
-        f"previous chapters' solutions. Read {selected.directory}/README.md to begin."
+    holds = (
+        ""
+        if manifest.previous(selected) is None
+        else " Its starter already holds the previous chapters' solutions."
     )
+    out(
+        f"Chapter {selected.number} is now your current chapter.{holds} "
+        f"Read {selected.directory}/README.md to begin."
+    )
+
+
+def _following(manifest: Manifest, chapter: Chapter) -> Chapter | None:
+    index = manifest.chapters.index(chapter)
+    return manifest.chapters[index + 1] if index + 1 < len(manifest.chapters) else None
 
 
 @app.command(name="doctor")
@@ -388,7 +522,11 @@ def serve_command(
     manifest = _manifest()
     if target == "final":
         selected = serving.ServeTarget(
-            "the finished service", manifest.root / "final", ("postgres", "redis"), True
+            "the finished service",
+            manifest.root / "final",
+            ("postgres", "redis"),
+            True,
+            manifest.root,
         )
         if not (selected.code_dir / "app" / "main.py").is_file():
             err("final/app/main.py does not exist yet.")
@@ -396,19 +534,25 @@ def serve_command(
     else:
         chapter = _chapter(manifest, target)
         selected = serving.ServeTarget(
-            f"chapter {chapter.number}", manifest.root / chapter.directory, chapter.services, False
+            f"chapter {chapter.number}",
+            manifest.root / chapter.directory,
+            chapter.services,
+            False,
+            manifest.root,
         )
     if not serving.port_is_free(host, port):
         err(f"Port {port} is in use: stop what holds it, or pass --port {port + 1}.")
         raise typer.Exit(ENVIRONMENT)
     try:
-        env = serving.server_environment(selected)
-    except services.ServiceUnavailable as error:
+        env = serving.prepare(selected)
+    except (services.ServiceUnavailable, participant.BadParticipantName) as error:
         err(str(error))
         raise typer.Exit(ENVIRONMENT) from error
-    if serving.migrate(selected, env) != 0:
-        err("The migrations failed (see above): fix them, then serve again.")
-        raise typer.Exit(FAILING)
+    except serving.ServeProblem as problem:
+        err(str(problem))
+        raise typer.Exit(ENVIRONMENT if problem.environment else FAILING) from problem
+    if warning := serving.missing_tables(selected, env):
+        err(warning)
     out(
         f"Serving {selected.label} from {selected.code_dir} on http://{host}:{port} (docs at /docs)"
     )

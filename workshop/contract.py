@@ -147,6 +147,22 @@ def check_manifest(manifest: Manifest, chapter: Chapter) -> list[Finding]:
                 problems += _test_file_problems(workspace / path, shown, where)
             elif not (workspace / path).is_file():
                 problems.append(f"{where}: its test file {shown} does not exist")
+    for section in chapter.worked:
+        where = f"worked section {section.id}"
+        if not section.features:
+            problems.append(f"{where} names no feature of the finished service")
+        for path in section.files:
+            if not (workspace / path).is_file():
+                problems.append(f"{where}: {path} is not in the starter, which gives its code")
+        for path in section.tests:
+            test_file = workspace / path
+            if not test_file.is_file():
+                problems.append(f"{where}: its test file {chapter.directory}/{path} does not exist")
+            elif EXERCISE_MARKER.search(test_file.read_text(encoding="utf-8")):
+                problems.append(
+                    f"{where}: {chapter.directory}/{path} carries an exercise marker; a worked "
+                    "section's tests pass on the starter, so they have none"
+                )
     for relative, content in code_files(solution).items():
         if b"TODO(" in content:
             problems.append(f"{chapter.solution_directory}/{relative} still has a TODO marker")
@@ -198,15 +214,16 @@ def check_drift(manifest: Manifest, chapter: Chapter) -> list[Finding]:
     starter = code_files(root / chapter.directory, workspace=True)
     solution = code_files(root / chapter.solution_directory)
     exercise_files = {path for exercise in chapter.exercises for path in exercise.files}
+    worked_files = {path for section in chapter.worked for path in section.files}
+    given = set(chapter.scaffolding) | worked_files
     findings = [
         Finding(
             "drift",
             f"{chapter.directory}/{path} {_how_it_differs(base, starter, path)} {base_name}, "
-            "but neither `scaffolding` nor an exercise's `files` names it",
+            "but neither `scaffolding`, a worked section's nor an exercise's `files` names it",
         )
         for path in sorted(base.keys() | starter.keys())
-        if base.get(path) != starter.get(path)
-        and path not in exercise_files | set(chapter.scaffolding)
+        if base.get(path) != starter.get(path) and path not in exercise_files | given
     ]
     findings += [
         Finding(
@@ -226,6 +243,34 @@ def _how_it_differs(before: dict[str, bytes], after: dict[str, bytes], path: str
     if path not in before:
         return "is new: it is not in"
     return "differs from the same file in"
+
+
+# --- rule 6: final/ is where the last chapter ends ---------------------------------------------
+
+FINAL_DIRECTORY = Path("final")
+FINAL_CODE = ("app", "migrations")  # final/'s tests, Dockerfile and deploy files are its own
+
+
+def check_final(manifest: Manifest) -> list[Finding]:
+    """final/app and final/migrations are the last chapter's solution, file for file."""
+    last = manifest.chapters[-1]
+    findings = []
+    for part in FINAL_CODE:
+        final = code_files(manifest.root / FINAL_DIRECTORY / part)
+        solution = code_files(manifest.root / last.solution_directory / part)
+        for path in sorted(final.keys() | solution.keys()):
+            if final.get(path) != solution.get(path):
+                findings.append(
+                    Finding(
+                        "final",
+                        f"{FINAL_DIRECTORY}/{part}/{path} "
+                        f"{_how_it_differs(solution, final, path)} "
+                        f"{last.solution_directory}/{part}: the finished service must be the "
+                        "last chapter's solution (change both, or move the change into a "
+                        "chapter)",
+                    )
+                )
+    return findings
 
 
 # --- rules 3 and 4: the starter fails where expected, the solution passes ---------------------
@@ -309,6 +354,8 @@ def verify_chapter(manifest: Manifest, chapter: Chapter, *, env: dict[str, str])
     if not all(tree.is_dir() for tree in trees) or not chapter.exercises:
         return verification
     verification.findings += check_drift(manifest, chapter)
+    if chapter == manifest.chapters[-1]:
+        verification.findings += check_final(manifest)
     with tempfile.TemporaryDirectory(prefix=f"workshop-verify-{chapter.slug}-") as scratch:
         starter_tree = Path(scratch) / "starter" / chapter.slug
         solved_tree = Path(scratch) / "solution" / chapter.slug

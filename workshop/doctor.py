@@ -6,7 +6,10 @@ chapter: when that fails, the environment is fine and the code is at fault (exit
 
 Services: with no chapter given, the doctor checks every service some chapter needs, because
 an instructor's pre-flight must cover the whole workshop. `workshop doctor 01` checks only
-what chapter 01 needs.
+what chapter 01 needs. Each service line says which kind of server answered (local, from the
+environment, embedded), and the doctor tries what the chapters do with it: a Lua script on
+Redis (the login rate limiter) and a database of its own on PostgreSQL (every test run makes
+one), so a server that answers a ping but cannot do those is found before the room is.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import sys
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from workshop import checking, services
+import localservices as services
+from workshop import checking, engine
 from workshop.manifest import Chapter, Manifest
 
 MIN_PYTHON = (3, 11)
@@ -58,8 +63,12 @@ def run_doctor(manifest: Manifest, *, chapter: Chapter | None, code_chapter: Cha
     findings = [_python(), _dependencies()]
     needed = chapter.services if chapter else manifest.services
     for name in ("postgres", "redis"):
-        findings.append(_service(name, needed, chapter))
+        finding, found = _service(name, needed, chapter)
+        findings.append(finding)
+        if found is not None:
+            findings.append(PROBES[name](found))
     findings += [_port(port, what) for port, what in PORTS.items()]
+    findings.append(_container_engine())
     if code_chapter is not None:
         findings.append(_code_imports(manifest.root / code_chapter.directory, code_chapter))
     return findings
@@ -86,16 +95,72 @@ def _dependencies() -> Finding:
     )
 
 
-def _service(name: str, needed: tuple[str, ...], chapter: Chapter | None) -> Finding:
+def _service(
+    name: str, needed: tuple[str, ...], chapter: Chapter | None
+) -> tuple[Finding, services.Service | None]:
     label = SERVICE_LABELS[name]
     if name not in needed:
         scope = f"chapter {chapter.number}" if chapter else "any chapter"
-        return Finding(label, "info", f"not needed by {scope}")
+        return Finding(label, "info", f"not needed by {scope}"), None
     try:
         (found,) = checking.resolve_services((name,))
     except services.ServiceUnavailable as error:
-        return Finding(label, "failing", str(error))
-    return Finding(label, "passed", found.describe())
+        return Finding(label, "failing", str(error)), None
+    return Finding(label, "passed", f"{found.source} server: {found.describe()}"), found
+
+
+# --- what the chapters do with the services ---------------------------------------------------
+
+LUA_PROBE = "return redis.call('INCR', KEYS[1])"
+
+
+def _redis_scripts(service: services.Service) -> Finding:
+    """Run a Lua script as redis-py runs the login limiter's: by its SHA, loaded on NOSCRIPT."""
+    import redis
+
+    name = "Redis scripts"
+    key = services.new_namespace("doctor") + "probe"
+    try:
+        with closing(redis.Redis.from_url(service.url, socket_timeout=5)) as client:
+            script = client.register_script(LUA_PROBE)
+            counts = [script(keys=[key]) for _ in range(2)]
+            client.delete(key)
+    except Exception as error:
+        return Finding(
+            name,
+            "failing",
+            f"a Lua script fails on this Redis ({type(error).__name__}: {error}); the login "
+            "rate limiter of chapter 04 needs scripts: use a real Redis 6 or newer",
+        )
+    if counts != [1, 2]:
+        return Finding(name, "failing", f"a Lua script answered {counts}, not [1, 2]")
+    return Finding(name, "passed", "a Lua script runs (chapter 04's login rate limiter)")
+
+
+def _database_creation(service: services.Service) -> Finding:
+    """Create a database and drop it, as every test run and `workshop serve` do."""
+    name = "New databases"
+    try:
+        with services.temporary_database(service.url, label="doctor"):
+            pass
+    except services.ServiceUnavailable as error:
+        return Finding(name, "failing", str(error))
+    except Exception as error:
+        text = f"{type(error).__name__}: {error}"
+        if "permission denied" in text or "InsufficientPrivilege" in text:
+            role = urlsplit(service.url).username or "?"
+            return Finding(
+                name,
+                "failing",
+                f"the role `{role}` may not create databases, and every test run makes one: "
+                f'an administrator runs `ALTER ROLE "{role}" CREATEDB;`, or set '
+                "WORKSHOP_POSTGRES_URL to a role that may",
+            )
+        return Finding(name, "failing", f"creating a database failed: {text}")
+    return Finding(name, "passed", "this role may create (and drop) databases")
+
+
+PROBES = {"postgres": _database_creation, "redis": _redis_scripts}
 
 
 def _port(port: int, what: str) -> Finding:
@@ -108,6 +173,23 @@ def _port(port: int, what: str) -> Finding:
             f"in use, so {what} needs another one (`--port`); stop whatever holds it otherwise",
         )
     return Finding(f"Port {port}", "passed", f"free for {what}")
+
+
+def _container_engine() -> Finding:
+    """Optional: with Docker or Podman, chapter 07's check builds and runs the image."""
+    found = engine.find_engine()
+    if found is None:
+        return Finding(
+            "Container engine",
+            "info",
+            "no Docker or Podman answers: chapter 07 is checked from its files, without "
+            "building the image",
+        )
+    return Finding(
+        "Container engine",
+        "passed",
+        f"{found.describe()}: chapter 07's check builds and runs the image",
+    )
 
 
 def _code_imports(workspace: Path, chapter: Chapter) -> Finding:

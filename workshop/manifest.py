@@ -28,11 +28,30 @@ class Exercise:
     files: tuple[str, ...]  # what the learner edits, relative to the chapter's directory
     tests: tuple[str, ...]  # the test files that check it, relative to the chapter's directory
     hints: tuple[str, ...]  # layered: a nudge, the concept, the shape of the code
+    # Minutes a learner needs for it in class (the chapter's exercise_minutes is their sum),
+    # and whether the one-day plan does it in class (core) or leaves it as homework.
+    minutes: int | None = None
+    core: bool = True
+    # The production features of final/ this exercise teaches (the finished-service page
+    # lists every feature with the chapter and the exercise or worked section teaching it).
+    features: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         """The part after the dot: `config.settings` -> `settings`."""
         return self.id.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class WorkedSection:
+    """Code the chapter gives and its page explains, with tests of its own that pass on the
+    starter: a production feature worth knowing that is not worth an exercise."""
+
+    id: str  # "<chapter id>.<name>", like an exercise's
+    title: str
+    files: tuple[str, ...]  # where the code is, relative to the chapter's directory
+    tests: tuple[str, ...]  # its tests (no exercise marker: they pass on the starter)
+    features: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,7 @@ class Chapter:
     key_points: tuple[str, ...]
     scaffolding: tuple[str, ...]
     exercises: tuple[Exercise, ...]
+    worked: tuple[WorkedSection, ...] = ()
     # The questions the chapter answers: its page asks them first, to frame the reading.
     questions: tuple[str, ...] = ()
     # "exercises": the chapter's own tests check the learner's code (the default).
@@ -141,7 +161,10 @@ def load_manifest(root: Path | None = None) -> Manifest:
     chapters = tuple(_chapter(entry, position) for position, entry in enumerate(data["chapters"]))
     _check_unique([chapter.id for chapter in chapters], "chapter id")
     _check_unique([chapter.number for chapter in chapters], "chapter number")
-    _check_unique([ex.id for chapter in chapters for ex in chapter.exercises], "exercise id")
+    _check_unique(
+        [item.id for chapter in chapters for item in (*chapter.exercises, *chapter.worked)],
+        "exercise or worked section id",
+    )
     return Manifest(root=root, chapters=chapters)
 
 
@@ -165,6 +188,10 @@ def _chapter(entry: dict, position: int) -> Chapter:
         _exercise(item, chapter_id, f"{where}, exercise #{index + 1}")
         for index, item in enumerate(entry.get("exercises", []))
     )
+    worked = tuple(
+        _worked(item, chapter_id, f"{where}, worked section #{index + 1}")
+        for index, item in enumerate(entry.get("worked", []))
+    )
     number = reader.text("number")
     if not (number.isdigit() and len(number) == 2):
         raise ManifestError(f"{where}: number must be two digits, like '01', not {number!r}")
@@ -180,6 +207,7 @@ def _chapter(entry: dict, position: int) -> Chapter:
         key_points=reader.texts("key_points"),
         scaffolding=reader.texts("scaffolding", default=()),
         exercises=exercises,
+        worked=worked,
         questions=reader.texts("questions", default=()),
         kind=kind,
         checker=checker,
@@ -197,6 +225,23 @@ def _exercise(entry: dict, chapter_id: str, where: str) -> Exercise:
         files=reader.texts("files"),
         tests=reader.texts("tests"),
         hints=reader.texts("hints"),
+        minutes=reader.minutes("minutes") if "minutes" in entry else None,
+        core=reader.flag("core", default=True),
+        features=reader.texts("features", default=()),
+    )
+
+
+def _worked(entry: dict, chapter_id: str, where: str) -> WorkedSection:
+    reader = _Reader(entry, where)
+    worked_id = reader.text("id")
+    if not worked_id.startswith(f"{chapter_id}.") or worked_id == f"{chapter_id}.":
+        raise ManifestError(f"{where}: the id {worked_id!r} must look like '{chapter_id}.name'")
+    return WorkedSection(
+        id=worked_id,
+        title=reader.text("title"),
+        files=reader.texts("files"),
+        tests=reader.texts("tests"),
+        features=reader.texts("features"),
     )
 
 
@@ -226,6 +271,12 @@ class _Reader:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ManifestError(f"{self.where}: `{key}` must be a list of strings")
         return tuple(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise ManifestError(f"{self.where}: `{key}` must be true or false")
+        return value
 
     def minutes(self, key: str) -> int:
         value = self._get(key, self._MISSING)

@@ -22,6 +22,7 @@ class ExerciseProgress:
     status: str = "not checked"  # "passed", "failing" or "not checked"
     checked_at: str | None = None
     hints_shown: int = 0
+    solved: bool = False  # its files were copied from the solution (`workshop solve`)
 
 
 @dataclass

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from workshop.checking import CheckResult, ExerciseResult
+from workshop import diagnosis
+from workshop.checking import CheckResult, ExerciseResult, Outcome
 from workshop.console import colour, command, heading, mark, out
 from workshop.manifest import Chapter, Manifest
 from workshop.progress import Progress
+from workshop.standing import Standing
 
 MESSAGE_LINES = 4
 SERVICE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis"}
@@ -21,7 +23,8 @@ def failure_summary(message: str) -> list[str]:
     return lines[:MESSAGE_LINES] or message.strip().splitlines()[:MESSAGE_LINES]
 
 
-def render_check(result: CheckResult) -> None:
+def render_check(result: CheckResult, *, tracebacks: bool = False) -> None:
+    """The report of a check; `tracebacks` adds pytest's traceback of every failing test."""
     chapter = result.chapter
     heading(f"Chapter {chapter.number} · {chapter.title}")
     if result.services_line:
@@ -52,33 +55,110 @@ def render_check(result: CheckResult) -> None:
         for line in error["message"].strip().splitlines()[-6:]:
             out(f"    {line}")
     width = max(len(r.exercise.id) for r in result.exercises) if result.exercises else 0
+    causes = _cause_owners(result)
     for position, exercise_result in enumerate(result.exercises, start=1):
-        _render_exercise(chapter, position, exercise_result, width)
+        code = result.source_of(exercise_result.exercise)
+        _render_exercise(
+            chapter,
+            position,
+            exercise_result,
+            width,
+            causes,
+            tracebacks,
+            code,
+            selected=bool(result.selection),
+        )
     for test in result.untagged + result.stray:
         if test.outcome not in ("passed", "skipped"):
             out(f"{mark('failing')} {test.nodeid} (no exercise) fails:", style="red")
+            owner = causes.get(diagnosis.cause_key(test) or "")
+            if owner:
+                out(f"      Fails with the same error as {owner}: fix that one first (see there).")
+                continue
             for line in failure_summary(test.message):
                 out(f"      {line}")
+            _render_details(test, tracebacks)
+    for sentence in diagnosis.unawaited_sentences(result.unawaited):
+        out(f"{mark('warning')} {sentence}", style="yellow")
+    for note in result.notes:
+        out(f"Note: {note}", style="yellow")
 
 
-def _render_exercise(chapter: Chapter, position: int, result: ExerciseResult, width: int) -> None:
+def _cause_owners(result: CheckResult) -> dict[str, str]:
+    """For a cause that fails several exercises: the exercise that owns it (the one whose
+    files hold the failing line, else the first), so it is explained there, once."""
+    owners: dict[str, str] = {}
+    for exercise_result in result.exercises:
+        for failure in exercise_result.failures[:1]:
+            key = diagnosis.cause_key(failure)
+            if key is None:
+                continue
+            current = owners.get(key)
+            mine = exercise_result.exercise.id
+            if current is None or (not _owns(result, current, key) and _owns(result, mine, key)):
+                owners[key] = mine
+    return owners
+
+
+def _owns(result: CheckResult, exercise_id: str, key: str) -> bool:
+    exercise = result.result_of(exercise_id).exercise
+    return any(key.startswith(f"{file}:") for file in exercise.files)
+
+
+def _render_exercise(
+    chapter: Chapter,
+    position: int,
+    result: ExerciseResult,
+    width: int,
+    causes: dict[str, str],
+    tracebacks: bool,
+    code: str,
+    selected: bool = False,
+) -> None:
     passed = sum(test.outcome == "passed" for test in result.tests)
     exercise = result.exercise
     line = f"{mark(result.status)} {position}. {exercise.id:<{width}}  {exercise.title}"
     # Write-tests: each of the learner's tests and each planted fault is a check of its own.
     counted = "checks" if chapter.kind == "write-tests" else "tests"
-    out(f"{line}  ({passed}/{len(result.tests)} {counted})", style=colour(result.status))
+    if result.tests:
+        line += f"  ({passed}/{len(result.tests)} {counted})"
+    else:
+        line += "  (not selected)" if selected else "  (no test ran)"
+    out(line, style=colour(result.status))
     if result.status != "failing":
         return
     first, *others = result.failures
-    for text in failure_summary(first.message):
-        out(f"      {text}")
+    owner = causes.get(diagnosis.cause_key(first) or "", exercise.id)
+    if owner != exercise.id:
+        out(f"      Fails with the same error as {owner}: fix that one first (see there).")
+    else:
+        for text in failure_summary(first.message):
+            out(f"      {text}")
+        _render_details(first, tracebacks=False, code=code)
     out(f"      ({first.nodeid})", style="dim")
     if chapter.kind == "write-tests":
         # Write-tests: every failure is a test to fix or a fault no test caught; list them all.
         for other in others:
             out(f"      - {failure_summary(other.message)[0]}")
+    if tracebacks:
+        for failure in result.failures:
+            _render_traceback(failure)
     out(f"      Stuck? {command(f'uv run workshop hint {chapter.number} {exercise.name}')}")
+
+
+def _render_details(test: Outcome, tracebacks: bool, code: str = "") -> None:
+    for text in diagnosis.explain(test, code):
+        out(f"      {text}", style="yellow")
+    if tracebacks:
+        _render_traceback(test)
+
+
+def _render_traceback(test: Outcome) -> None:
+    if not test.traceback:
+        return
+    out(f"      --- pytest's traceback of {test.nodeid} ---", style="dim")
+    for text in test.traceback.rstrip().splitlines():
+        out(f"      {text}")
 
 
 def render_summary(result: CheckResult) -> None:
@@ -96,10 +176,13 @@ def render_summary(result: CheckResult) -> None:
     if not todo:
         out("Every exercise passes, but something else fails: see above.")
         return
-    next_up = todo[0].exercise
+    next_result = _first_cause(result, todo[0])
+    next_up = next_result.exercise
     files = ", ".join(next_up.files)
     what = f"look for TODO({next_up.id})"
-    if chapter.kind == "write-tests" and todo[0].failures:
+    if next_result is not todo[0]:
+        what = "the error that fails the others is there"
+    elif chapter.kind == "write-tests" and todo[0].failures:
         # Once its stubs are written, a write-tests exercise has no TODO left to look for.
         first = todo[0].failures[0].nodeid
         if first.startswith("planted fault"):
@@ -112,6 +195,16 @@ def render_summary(result: CheckResult) -> None:
         f"{len(todo)} of {len(result.exercises)} exercises to go. Next: {next_up.id} "
         f"(edit {files} in {chapter.directory}, {what})."
     )
+
+
+def _first_cause(result: CheckResult, first_todo: ExerciseResult) -> ExerciseResult:
+    """The exercise to work on next: the first unfinished one, unless what fails it is an
+    error owned by another exercise (then that one)."""
+    for failure in first_todo.failures[:1]:
+        owner = _cause_owners(result).get(diagnosis.cause_key(failure) or "")
+        if owner and owner != first_todo.exercise.id:
+            return result.result_of(owner)
+    return first_todo
 
 
 def _render_selection_summary(result: CheckResult) -> None:
@@ -133,23 +226,48 @@ def _render_selection_summary(result: CheckResult) -> None:
     )
 
 
-def render_status(manifest: Manifest, progress: Progress, current: Chapter | None) -> None:
+def render_status(standing: Standing) -> None:
     heading("Where you stand")
-    width = max(len(chapter.short_title) for chapter in manifest.chapters)
-    for chapter in manifest.chapters:
-        available = (manifest.root / chapter.directory).is_dir()
-        done = sum(progress.of(ex.id).status == "passed" for ex in chapter.exercises)
-        total = len(chapter.exercises)
-        if not available or not total:
+    width = max(len(chapter.chapter.short_title) for chapter in standing.chapters)
+    for chapter_standing in standing.chapters:
+        chapter = chapter_standing.chapter
+        done, total = chapter_standing.done, len(chapter_standing.exercises)
+        if not chapter_standing.available or not total:
             status, detail = "not checked", "not in this checkout yet"
         else:
             status = "passed" if done == total else "failing" if done else "not checked"
             detail = f"{done}/{total} exercises"
+            notes = [
+                f"{count} {label}"
+                for label, count in (
+                    ("copied", chapter_standing.count("solved")),
+                    ("in a later starter", chapter_standing.count("given")),
+                )
+                if count
+            ]
+            if notes:
+                detail += f" ({', '.join(notes)})"
         needs = [SERVICE_NAMES[service] for service in chapter.services]
         services = f"  needs {', '.join(needs)}" if needs else ""
-        pointer = "  <- you are here" if chapter == current else ""
+        pointer = "  <- you are here" if chapter == standing.current else ""
         text = f"{chapter.number} {chapter.short_title:<{width}}  {detail:<24}{services}{pointer}"
         out(f"{mark(status)} {text}", style=colour(status))
+
+
+def render_completion(manifest: Manifest) -> None:
+    """Said once the last chapter passes: the workshop is done, and what comes next."""
+    out()
+    heading("You finished the workshop: every chapter's service is built.")
+    out(
+        "What you built is final/ in this repository: compare it with "
+        f"{command('uv run workshop diff ' + manifest.chapters[-1].number)}, run it with "
+        f"{command('uv run workshop serve final')}, and see what each step bought in "
+        f"{command('uv run workshop bench compare')} and the docs' benchmark page."
+    )
+    out(
+        "Before you go: tell the instructor (or the repository's issues) one thing that "
+        "clicked, one that is still unclear, and how the pace felt."
+    )
 
 
 def current_chapter(manifest: Manifest, progress: Progress) -> Chapter | None:

@@ -1,24 +1,47 @@
 """`workshop serve N|final`: run a chapter's service, or the finished one, against real services.
 
 The steps a developer would type by hand: find PostgreSQL and Redis, create the code tree's
-own database if it is missing (`workshop_02_database`, `workshop_final`, ...: each tree has its
-own migration history, so they must not share one), apply the migrations when the code tree
-has Alembic, then start `uvicorn app.main:create_app --factory` from the code tree with the
-URLs in its environment.
+own database if it is missing, apply the migrations when the code tree has Alembic, then start
+`uvicorn app.main:create_app --factory` from the code tree with the URLs in its environment.
+
+What it keeps on the servers belongs to one participant and one code tree (see
+workshop.participant): the database `workshop_<participant>_<tree>` and the Redis prefix
+`workshop:<participant>:<tree>:`, so learners sharing a classroom server never meet, and a
+chapter never trips over another's migration history. The migrations run under a PostgreSQL
+advisory lock, so two `serve` started at once on one database take turns instead of racing
+on `alembic_version`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import re
 import signal
 import socket
 import subprocess
 import sys
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from workshop import checking, services
+import localservices as services
+from workshop import checking, participant
 from workshop.console import out
+
+LOCK_NAMESPACE = "workshop serve: alembic upgrade head"
+# What PostgreSQL says when the role lacks a right: the environment, not the code.
+PERMISSION_DENIED = ("permission denied", "InsufficientPrivilege", "must be owner of")
+
+
+class ServeProblem(RuntimeError):
+    """A step before the server starts failed; `environment` says whose fault it is."""
+
+    def __init__(self, message: str, *, environment: bool) -> None:
+        super().__init__(message)
+        self.environment = environment
 
 
 @dataclass(frozen=True)
@@ -27,11 +50,21 @@ class ServeTarget:
     code_dir: Path
     services: tuple[str, ...]
     final: bool
+    root: Path  # the clone: who the participant is
+
+    @property
+    def tree(self) -> str:
+        """`04-auth` or `final`: the code tree's name in databases and Redis prefixes."""
+        return self.code_dir.name
 
     @property
     def database_name(self) -> str:
-        """A database per code tree: chapters' and final's migration histories differ."""
-        return "workshop_" + self.code_dir.name.replace("-", "_")
+        """A database per participant and code tree: the trees' migration histories differ."""
+        return participant.database_name(self.root, self.tree)
+
+    @property
+    def redis_prefix(self) -> str:
+        return participant.redis_prefix(self.root, self.tree)
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -44,31 +77,155 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def server_environment(target: ServeTarget) -> dict[str, str]:
-    """The environment of the server: resolved URLs, the tree's database, development mode.
+def prepare(target: ServeTarget) -> dict[str, str]:
+    """The environment of the server (resolved URLs, the tree's database and Redis prefix,
+    development mode), with the database created and migrated.
 
-    Raises services.ServiceUnavailable when a needed server cannot be found.
+    Creating and migrating happen under one advisory lock per database, so two `serve`
+    started at once take turns. Raises services.ServiceUnavailable when a needed server
+    cannot be found, ServeProblem when the database cannot be made or migrated.
     """
     found = checking.resolve_services(target.services)
     if found:
         out(services.announce(*found))
     env = checking.service_environment(found)
     env["ENVIRONMENT"] = "development"
+    postgres = next((service for service in found if service.name == "PostgreSQL"), None)
     for service in found:
-        if service.name == "PostgreSQL":
-            env["DATABASE_URL"] = services.ensure_database(service.url, target.database_name)
-        else:
+        if service.name == "Redis":
             env["REDIS_URL"] = service.url
+            env["REDIS_KEY_PREFIX"] = target.redis_prefix
+            out(f"Your Redis keys: {target.redis_prefix}*")
+    if postgres is not None:
+        with migration_lock(postgres.url, target.database_name):
+            env["DATABASE_URL"] = _database(postgres, target.database_name)
+            out(f"Your database: {target.database_name}")
+            migrate(target, env)
     return env
 
 
-def migrate(target: ServeTarget, env: dict[str, str]) -> int:
-    """`alembic upgrade head` when the code tree has Alembic; its exit status (0 when none)."""
+def _database(service: services.Service, name: str) -> str:
+    try:
+        return services.ensure_database(service.url, name)
+    except services.ServiceUnavailable:
+        raise
+    except Exception as error:  # asyncpg's errors: permissions first, anything else as is
+        if any(marker in f"{type(error).__name__}: {error}" for marker in PERMISSION_DENIED):
+            raise ServeProblem(cannot_create_database(service, name), environment=True) from error
+        raise
+
+
+def cannot_create_database(service: services.Service, name: str) -> str:
+    """The sentence an instructor needs when the role may not create databases."""
+    role = urlsplit(service.url).username or "?"
+    return (
+        f"The PostgreSQL role `{role}` may not create the database {name}. This is the "
+        f'server\'s set-up, not your code: an administrator runs `ALTER ROLE "{role}" '
+        "CREATEDB;` (or creates the database for you, owned by your role), or you set "
+        "WORKSHOP_POSTGRES_URL to a role that may."
+    )
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+
+def migrate(target: ServeTarget, env: dict[str, str]) -> None:
+    """`alembic upgrade head` when the code tree has Alembic (called under the lock).
+    Raises ServeProblem (environment or code) when it fails."""
     if not (target.code_dir / "alembic.ini").is_file():
-        return 0
+        return
     out("Applying migrations: alembic upgrade head")
     command = [sys.executable, "-m", "alembic", "upgrade", "head"]
-    return subprocess.run(command, cwd=target.code_dir, env=env, check=False).returncode
+    completed = subprocess.run(
+        command, cwd=target.code_dir, env=env, capture_output=True, text=True, check=False
+    )
+    sys.stdout.write(completed.stdout)
+    sys.stderr.write(completed.stderr)
+    if completed.returncode == 0:
+        return
+    output = completed.stdout + completed.stderr
+    if any(marker in output for marker in PERMISSION_DENIED):
+        raise ServeProblem(
+            f"The migrations were refused a right on {target.database_name} (see above: "
+            "permission denied). This is the server's set-up, not your code: the role needs "
+            "to own the database, or to be allowed CREATE on its schema.",
+            environment=True,
+        )
+    raise ServeProblem(
+        "The migrations failed (see above, the last lines name the file): fix them, then "
+        "serve again.",
+        environment=False,
+    )
+
+
+@contextmanager
+def migration_lock(server_url: str, database: str) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock named after the database (taken on the server's own
+    database, which every `serve` of this server connects to, as advisory locks live in one
+    database) while creating and migrating: a second `serve` waits here until the first is
+    done, then finds nothing left to do."""
+    import asyncpg
+
+    key = _lock_key(database)
+    loop = asyncio.new_event_loop()
+    try:
+        connection = loop.run_until_complete(
+            asyncpg.connect(services.plain_postgres_url(server_url), timeout=10)
+        )
+        try:
+            got = loop.run_until_complete(
+                connection.fetchval("SELECT pg_try_advisory_lock($1)", key)
+            )
+            if not got:
+                out("Another `workshop serve` is migrating this database: waiting for it.")
+                loop.run_until_complete(connection.execute("SELECT pg_advisory_lock($1)", key))
+            yield
+        finally:
+            loop.run_until_complete(connection.close())  # the session's lock goes with it
+    finally:
+        loop.close()
+
+
+def _lock_key(database: str) -> int:
+    """A signed 64-bit key, the same in every process for one database."""
+    digest = hashlib.sha256(f"{LOCK_NAMESPACE}:{database}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def missing_tables(target: ServeTarget, env: dict[str, str]) -> str | None:
+    """After `upgrade head`: tables the models declare that the database lacks, said with
+    the fix. A database stamped at head by a migration that was empty when it ran has its
+    version row but not its tables, and Alembic will not run that migration again."""
+    if not (target.code_dir / "alembic.ini").is_file():
+        return None
+    completed = subprocess.run(
+        [sys.executable, "-m", "alembic", "check"],
+        cwd=target.code_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    text = completed.stdout + completed.stderr
+    tables = sorted(set(_added_tables(text)))
+    if not tables:
+        return None
+    names = ", ".join(tables)
+    return (
+        f"The database {target.database_name} is at the latest migration (head) but has no "
+        f"{names} table: a migration that was still empty when it ran counts as applied. "
+        f"Once the migration creates the table, run `uv run alembic stamp base` in "
+        f"{target.code_dir.name}/ (with DATABASE_URL set as above) and serve again, or drop "
+        f"the database {target.database_name}."
+    )
+
+
+def _added_tables(alembic_check_output: str) -> Iterator[str]:
+    """`('add_table', Table('users', ...` in `alembic check`'s list of pending operations."""
+    yield from re.findall(r"\('add_table', Table\('([^']+)'", alembic_check_output)
+
+
+# --- the server -------------------------------------------------------------------------------
 
 
 def uvicorn_command(target: ServeTarget, *, host: str, port: int, workers: int, reload: bool):

@@ -185,7 +185,7 @@ def schedule_table(manifest, days: int, links: Links) -> str:
     from workshop import schedule  # not at the top: see on_config in workshop.py
 
     plan = schedule.plan(manifest, days)
-    parts = []
+    parts = [" ".join(plan.header()) + "\n"]
     for day in plan.days:
         if len(plan.days) > 1:
             parts.append(
@@ -198,13 +198,8 @@ def schedule_table(manifest, days: int, links: Links) -> str:
                 title = f"[{title}]({links.to_page(chapter_page(session.chapter))})"
             if session.kind in {"break", "lunch"}:
                 title = f"*{title}*"
-            rows.append(f"| {start}–{end} | {_escape_cell(title)} |")
+            rows.append(f"| {start}–{end} | {schedule.markdown_cell(session, title)} |")
         parts.append("| Time | Session |\n| --- | --- |\n" + "\n".join(rows) + "\n")
-    if plan.exercise_scale < 1:
-        parts.append(
-            f"Exercise blocks run at {round(plan.exercise_scale * 100)} % of their planned "
-            "minutes so the day ends on time; learners finish the rest at home.\n"
-        )
     return "\n".join(parts)
 
 

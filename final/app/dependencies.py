@@ -1,12 +1,11 @@
 """The shared route dependencies, named once: a route's signature reads like its needs
-(`session: SessionDep, redis: RedisDep`). The domains name their own (users/dependencies.py).
+(`session: SessionDep, logins: LoginsDep`). The domains name their own (users/dependencies.py).
 """
 
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -32,10 +31,6 @@ async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
         await close_session(session)
 
 
-async def get_redis(resources: ResourcesDep) -> Redis:
-    return resources.redis
-
-
 async def get_password_hasher(resources: ResourcesDep) -> PasswordHasher:
     return resources.password_hasher
 
@@ -50,7 +45,6 @@ async def get_logins(resources: ResourcesDep) -> LoginRegistry:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-RedisDep = Annotated[Redis, Depends(get_redis)]
 PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 LoginsDep = Annotated[LoginRegistry, Depends(get_logins)]

@@ -1,7 +1,7 @@
 """Alembic's environment, async: migrations run over an asyncpg connection.
 
 The database URL is the app's own `Settings.database_url` (env `DATABASE_URL`), unless the
-caller set `sqlalchemy.url` on the Config (the migration test does, for its scratch database).
+caller set `sqlalchemy.url` on the Config (a test does, for its scratch database).
 """
 
 import asyncio
@@ -22,6 +22,7 @@ config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
+# What `alembic revision --autogenerate` compares the database with.
 target_metadata = Base.metadata
 
 
@@ -48,6 +49,7 @@ def do_run_migrations(connection: Connection) -> None:
 
 
 async def run_async_migrations() -> None:
+    # NullPool: a migration opens one connection, uses it, and is done.
     engine = create_async_engine(database_url(), poolclass=pool.NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)

@@ -1,6 +1,8 @@
-"""Deployment files: the Dockerfile passes hadolint, the compose file the compose spec."""
+"""Deployment files: the Dockerfile passes hadolint, the compose file the compose spec, and
+the image builds from final/ alone with the requirements pinned in the workspace's lock."""
 
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
@@ -9,9 +11,13 @@ from pathlib import Path
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DOCKERFILE = REPO_ROOT / "final" / "Dockerfile"
+FINAL_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = FINAL_DIR.parent
+DOCKERFILE = FINAL_DIR / "Dockerfile"
+REQUIREMENTS = FINAL_DIR / "requirements.txt"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+# How final/requirements.txt is made from uv.lock (its first lines say so too).
+EXPORT = ["export", "--package", "users-service", "--no-dev", "--no-emit-project", "--frozen"]
 
 
 def venv_tool(name: str) -> str:
@@ -51,7 +57,7 @@ def test_the_image_is_multi_stage_non_root_and_health_checked():
     text = DOCKERFILE.read_text()
 
     assert len(re.findall(r"^FROM ", text, flags=re.MULTILINE)) >= 3, "uv, builder, runtime"
-    assert "uv sync --locked" in text
+    assert "uv pip sync --require-hashes requirements.txt" in text
     user = re.findall(r"^USER (\S+)", text, flags=re.MULTILINE)
     assert user
     assert user[-1].split(":")[0] not in {"root", "0"}
@@ -64,7 +70,7 @@ def test_the_image_is_multi_stage_non_root_and_health_checked():
 def test_the_dockerignore_lets_through_what_the_dockerfile_copies():
     rules = [
         line.strip()
-        for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()
+        for line in (FINAL_DIR / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
     sources = []
@@ -83,7 +89,7 @@ def test_the_dockerignore_lets_through_what_the_dockerfile_copies():
 
     assert sources
     for source in sources:
-        assert (REPO_ROOT / source).exists(), source
+        assert (FINAL_DIR / source).exists(), f"COPY {source}: not in final/, the build context"
         assert included(source), f".dockerignore leaves out {source}"
 
 
@@ -98,3 +104,24 @@ def test_compose_runs_migrations_before_the_app_and_checks_every_service():
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     for name in ("postgres", "redis", "app"):
         assert "healthcheck" in services[name], f"{name} has no health check"
+
+
+def test_the_image_requirements_are_the_lock_exported():
+    uv = os.environ.get("UV") or shutil.which("uv")
+    assert uv, "uv is not on the PATH: install it (`pip install uv`) to compare with uv.lock"
+
+    exported = subprocess.run(
+        [uv, *EXPORT], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout == REQUIREMENTS.read_text(), (
+        "final/requirements.txt differs from uv.lock: after changing a dependency, run "
+        f"`uv {' '.join(EXPORT)} > final/requirements.txt` at the repository root"
+    )
+
+
+def test_compose_builds_the_image_from_final_alone():
+    build = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["migrate"]["build"]
+
+    assert build == {"context": "final"}, f"the image builds from {build}, not final/ alone"

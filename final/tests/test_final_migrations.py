@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.database import Base
-from workshop.services import temporary_database
+from localservices import temporary_database
 
 FINAL_DIR = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.database import NAMING_CONVENTION, Base
 from app.users.models import email_unique_index
-from workshop.services import temporary_database
+from localservices import temporary_database
 
 FINAL_DIR = Path(__file__).resolve().parents[1]
 

@@ -24,14 +24,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop.checking import CHAPTER_PYTEST_CONFIG, Outcome
+from workshop.checking import CHAPTER_PYTEST_CONFIG, Outcome, outcomes_from_report
 
 # Imported once by the fork server, so that no run pays for them again.
 PRELOADED = (
     "pytest",
     "pytest_asyncio",
     "pytest_timeout",
-    "workshop.pytest_plugin",
+    "localservices.pytest_plugin",
     "asgi_lifespan",
     "asyncpg",
     "email_validator",
@@ -123,16 +123,7 @@ def _read_back(request: dict, exit_status: int) -> PytestRun:
     if "No module named pytest" in output:
         report["environment_error"] = "pytest is not installed here: run `uv sync`."
     return PytestRun(
-        outcomes=[
-            Outcome(
-                nodeid=entry["nodeid"],
-                exercise=entry.get("exercise"),
-                outcome=entry["outcome"],
-                message=entry.get("message", ""),
-                exception=entry.get("exception", ""),
-            )
-            for entry in report.get("tests", [])
-        ],
+        outcomes=outcomes_from_report(report),  # a failed teardown does not add a test
         collection_errors=report.get("collection_errors", []),
         environment_error=report.get("environment_error"),
         services_line=report.get("services"),

@@ -60,11 +60,18 @@ def check(request: CheckRequest) -> CheckResult:
         learner_tests = [test for test in baseline.outcomes if _file_of(test) != PROBE_FILE]
         passing = [test.nodeid for test in learner_tests if test.outcome == "passed"]
         (correct / PROBE_FILE).unlink()
-        verdicts = _try_faults(Path(scratch), request, passing)
+        # A selection (`-- -k cache`) checks only the exercises whose tests it ran.
+        selected = (
+            {_exercise_of_file(chapter, test.nodeid) for test in baseline.outcomes}
+            if request.pytest_args
+            else None
+        )
+        faults = [f for f in FAULTS if selected is None or f.exercise in selected]
+        verdicts = _try_faults(Path(scratch), request, passing, faults)
     if broken := next((v for v in verdicts if v.environment_error), None):
         baseline.environment_error = broken.environment_error
         return _unfinished(chapter, baseline)
-    return _result(chapter, baseline, verdicts)
+    return _result(chapter, baseline, verdicts, selected)
 
 
 def _point_at_the_learners_files(run: PytestRun, scratch_tree: Path, workdir: Path) -> None:
@@ -119,11 +126,13 @@ def worker_count() -> int:
     return max(1, int(configured)) if configured.isdigit() else max(2, os.cpu_count() or 2)
 
 
-def _try_faults(scratch: Path, request: CheckRequest, passing: list[str]) -> list[Verdict]:
+def _try_faults(
+    scratch: Path, request: CheckRequest, passing: list[str], faults: list[Fault]
+) -> list[Verdict]:
     if not passing:  # nothing passes on the correct service: nothing can catch a fault
-        return [Verdict(fault, caught=False) for fault in FAULTS]
+        return [Verdict(fault, caught=False) for fault in faults]
     planned, unplanted = [], {}
-    for fault in FAULTS:
+    for fault in faults:
         tree = scratch / "faults" / fault.id
         copy_tree(scratch / "correct", tree)
         try:
@@ -141,7 +150,7 @@ def _try_faults(scratch: Path, request: CheckRequest, passing: list[str]) -> lis
         Verdict(fault, caught=False, broken_run=unplanted[fault.id])
         if fault.id in unplanted
         else _judge_run(fault, next(runs))
-        for fault in FAULTS
+        for fault in faults
     ]
 
 
@@ -168,13 +177,18 @@ def _exercise_of_file(chapter: Chapter, nodeid: str) -> str | None:
     return next((ex.id for ex in chapter.exercises if path in ex.tests), None)
 
 
-def _result(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> CheckResult:
+def _result(
+    chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict], selected: set | None = None
+) -> CheckResult:
     by_exercise: dict[str | None, list[Outcome]] = {}
     for test in baseline.outcomes:
         by_exercise.setdefault(_exercise_of_file(chapter, test.nodeid), []).append(test)
     exercises = []
     for exercise in chapter.exercises:
         own_tests = by_exercise.get(exercise.id, [])
+        if selected is not None and exercise.id not in selected:
+            exercises.append(ExerciseResult(exercise))  # deselected: not run, not "no tests"
+            continue
         unwritten = [test for test in own_tests if _is_todo(test)]
         outcomes = [_judged(test, exercise) for test in own_tests if test not in unwritten]
         if unwritten:

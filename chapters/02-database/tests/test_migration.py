@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.database import Base
-from workshop.services import temporary_database
+from localservices import temporary_database
 
 pytestmark = pytest.mark.exercise("database.migration")
 

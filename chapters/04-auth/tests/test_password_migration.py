@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.database import Base
-from workshop.services import temporary_database
+from localservices import temporary_database
 
 CHAPTER_DIR = Path(__file__).resolve().parents[1]
 BEFORE_PASSWORDS = "c43c77388c02"  # chapter 02's migration: the users table

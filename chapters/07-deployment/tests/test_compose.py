@@ -1,9 +1,22 @@
 """Exercise deployment.compose: the stack starts in order, healthy, with no secret in the file."""
 
 import re
+import secrets
+from urllib.parse import urlsplit
+from uuid import uuid4
 
+import httpx
 import pytest
-from deploy_files import graceful_timeout_seconds, read_compose, read_dockerfile, run_tool
+from built_image import REPOSITORY, engine_or_note
+from deploy_files import (
+    COMPOSE_FILE,
+    graceful_timeout_seconds,
+    read_compose,
+    read_dockerfile,
+    run_tool,
+)
+
+from workshop.compose_stack import ComposeStack, StackError
 
 pytestmark = pytest.mark.exercise("deployment.compose")
 
@@ -100,14 +113,18 @@ def test_the_app_starts_after_the_migration_and_healthy_dependencies():
     )
 
 
+def environment_of(service: dict) -> dict[str, str]:
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment if "=" in item)
+    return {str(name): str(value) for name, value in environment.items()}
+
+
 def test_the_secret_comes_from_the_environment_never_the_file():
     found = services()
 
     for name in ("migrate", "app"):
-        environment = found[name].get("environment") or {}
-        if isinstance(environment, list):
-            environment = dict(item.split("=", 1) for item in environment if "=" in item)
-        value = str(environment.get("SECRET_KEY", ""))
+        value = environment_of(found[name]).get("SECRET_KEY", "")
         assert INTERPOLATED_SECRET.fullmatch(value), (
             f"Service {name} should get SECRET_KEY from your shell or a .env file beside the "
             f"compose file: SECRET_KEY: ${{SECRET_KEY:?set SECRET_KEY}}. It has {value!r}; a "
@@ -164,7 +181,106 @@ def test_migrate_and_app_run_the_chapters_image():
     for name in ("migrate", "app"):
         service = found[name]
         assert builds_here(service) or service.get("image") in built_images - {None}, (
-            f"Service {name} should run this chapter's image: build: {{context: ., "
-            f"additional_contexts: {{project: ../..}}}} (the lock file lives at the "
-            f"repository's root), or the same `image:` as a service that builds it. {WHERE}"
+            f"Service {name} should run this chapter's image. migrate builds it: build: "
+            f"{{context: ., additional_contexts: {{project: ../..}}}} (the lock file lives at "
+            f"the repository's root) and image: users-service:07; the app runs that same "
+            f"image: users-service:07. {WHERE}"
         )
+
+
+def default_of(value: str) -> str:
+    """A value with compose's `${NAME:-default}` / `${NAME-default}` replaced by the default."""
+    return re.sub(r"\$\{\w+:?-([^}]*)\}", r"\1", value)
+
+
+def assert_they_reach_postgres_and_redis(found: dict[str, dict]) -> None:
+    """migrate's and the app's DATABASE_URL and REDIS_URL name the services, with the
+    credentials the postgres service creates."""
+    postgres_env = environment_of(found["postgres"])
+    user = postgres_env.get("POSTGRES_USER", "postgres")
+    password = postgres_env.get("POSTGRES_PASSWORD", "")
+    database = postgres_env.get("POSTGRES_DB", user)
+
+    for name in ("migrate", "app"):
+        environment = environment_of(found[name])
+        for variable in ("DATABASE_URL", "REDIS_URL"):
+            assert variable in environment, (
+                f"Service {name} has no {variable}: in its container the settings' default "
+                f"(127.0.0.1, the container itself) applies, and it cannot reach "
+                f"{'PostgreSQL' if variable == 'DATABASE_URL' else 'Redis'}. {WHERE}"
+            )
+        database_url = urlsplit(default_of(environment["DATABASE_URL"]))
+        assert database_url.scheme == "postgresql+asyncpg", (
+            f"{name}'s DATABASE_URL should start with postgresql+asyncpg:// (the app's driver); "
+            f"it is {environment['DATABASE_URL']!r}. {WHERE}"
+        )
+        assert database_url.hostname == "postgres", (
+            f"{name}'s DATABASE_URL names the host {database_url.hostname!r}; on compose's "
+            f"network the database is reached by its service name: @postgres:5432. {WHERE}"
+        )
+        given = (database_url.username, database_url.password, database_url.path.lstrip("/"))
+        assert given == (user, password, database), (
+            f"{name}'s DATABASE_URL logs in as {given[0]!r} with password {given[1]!r} to "
+            f"database {given[2]!r}, but the postgres service creates user {user!r} with "
+            f"password {password!r} and database {database!r} (POSTGRES_USER, "
+            f"POSTGRES_PASSWORD, POSTGRES_DB): the login would be refused. {WHERE}"
+        )
+        redis_url = urlsplit(default_of(environment["REDIS_URL"]))
+        assert (redis_url.scheme, redis_url.hostname) == ("redis", "redis"), (
+            f"{name}'s REDIS_URL is {environment['REDIS_URL']!r}; on compose's network Redis "
+            f"is reached by its service name: redis://redis:6379/0. {WHERE}"
+        )
+
+
+def test_migrate_and_the_app_reach_postgres_and_redis_by_their_service_names():
+    assert_they_reach_postgres_and_redis(services())
+
+
+def test_the_app_is_told_which_proxies_to_believe():
+    environment = environment_of(services()["app"])
+
+    trusted = default_of(environment.get("FORWARDED_ALLOW_IPS", ""))
+    assert trusted, (
+        "Give the app FORWARDED_ALLOW_IPS in its environment: the proxies (or load balancer) "
+        "in front of it, whose X-Forwarded-For uvicorn may believe. The deployment knows "
+        "them, the image does not; with nothing in front, 127.0.0.1. "
+        f"{WHERE}"
+    )
+    assert "*" not in trusted, (
+        'FORWARDED_ALLOW_IPS="*" trusts every client: anyone could send X-Forwarded-For and '
+        "pick their own address, and with it their own rate-limit bucket. Name the proxies "
+        f"you trust. {WHERE}"
+    )
+
+
+def test_the_stack_comes_up_in_order_and_the_app_is_ready(workshop_note, tmp_path):
+    found = services()
+    assert all(found[name].get("healthcheck") for name in ("postgres", "redis", "app")), (
+        f"Finish the checks above first (health checks, the migration, the URLs): then, where "
+        f"Docker or Podman is at hand, the stack is brought up for real. {WHERE}"
+    )
+    assert_they_reach_postgres_and_redis(found)
+    engine = engine_or_note(workshop_note)
+    if engine is None:
+        return  # the report says the stack was not started; the checks above stand for it
+
+    stack = ComposeStack(
+        engine,
+        COMPOSE_FILE,
+        project=f"workshop-check-07-{uuid4().hex[:8]}",
+        scratch=tmp_path,
+        environment={"SECRET_KEY": secrets.token_urlsafe(48)},
+        build_contexts={"project": REPOSITORY},
+    )
+    with stack:
+        try:
+            stack.up()
+        except StackError as error:
+            pytest.fail(f"{error}\n{WHERE}")
+        port = stack.published_port("app", 8000)
+        ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
+
+    assert ready.status_code == 200, (
+        f"The stack is up, but the app answers GET /health/ready with {ready.status_code}: "
+        f"{ready.text[:300]}. {WHERE}"
+    )

@@ -1,7 +1,16 @@
 """Exercise deployment.dockerfile: a small multi-stage image, non-root, with a health check."""
 
 import pytest
-from deploy_files import copy_paths, env_values, read_dockerfile, run_tool
+from built_image import build_image, engine_or_note, run_detached
+from deploy_files import (
+    copy_paths,
+    env_values,
+    is_made,
+    made_paths,
+    read_dockerfile,
+    run_tool,
+    uv_environment,
+)
 
 pytestmark = pytest.mark.exercise("deployment.dockerfile")
 
@@ -16,13 +25,19 @@ def final_stage():
     return stages, stages[-1]
 
 
+def build_stages(stages):
+    """Stages with instructions of their own (`FROM ${UV_IMAGE} AS uv` only names an image)."""
+    return [stage for stage in stages[:-1] if stage.builds]
+
+
 def test_the_image_is_built_in_stages_and_hadolint_agrees():
     stages, final = final_stage()
 
-    assert len(stages) >= 2, (
-        f"The Dockerfile has {len(stages)} stage(s). Build the virtualenv in one stage (`FROM "
-        f"python:3.11-slim-bookworm AS builder`) and copy it into a clean final stage: uv, "
-        f"its cache and the build's leftovers then never reach the image you ship. {WHERE}"
+    building = [*build_stages(stages), final]
+    assert len(building) >= 2, (
+        f"The Dockerfile builds in {len(building)} stage(s). Make the virtualenv in a stage of "
+        f"its own (`FROM ${{PYTHON_IMAGE}} AS builder`) and copy it into a clean final stage: "
+        f"uv, its cache and the build's leftovers then never reach the image you ship. {WHERE}"
     )
     earlier_names = {stage.name for stage in stages[:-1] if stage.name}
     assert final.base not in earlier_names, (
@@ -40,7 +55,7 @@ def test_the_image_is_built_in_stages_and_hadolint_agrees():
 
 def test_the_final_stage_carries_only_what_runs():
     stages, final = final_stage()
-    earlier_names = {stage.name for stage in stages[:-1] if stage.name}
+    build_names = {stage.name for stage in build_stages(stages) if stage.name}
 
     copied: set[str] = set()
     from_stages: list[str] = []
@@ -48,7 +63,7 @@ def test_the_final_stage_carries_only_what_runs():
     venv_bins: set[str] = set()
     for instruction in final.all("COPY") + final.all("ADD"):
         source_stage, paths, destination = copy_paths(instruction)
-        if source_stage in earlier_names:
+        if source_stage in build_names:
             from_stages += paths
             venv_stages.add(source_stage)
             venv_bins.add(destination.rstrip("/") + "/bin")
@@ -70,13 +85,13 @@ def test_the_final_stage_carries_only_what_runs():
     )
     by_name = {stage.name: stage for stage in stages if stage.name}
     for name in venv_stages:
-        base = by_name[name].base
-        while base in by_name:  # a stage built FROM another stage: its image is the first's
-            base = by_name[base].base
-        assert base == final.base, (
-            f"The virtualenv is built on {base} but runs on {final.base}: a virtualenv only "
-            f"works with the Python that made it (its bin/python is a link to it). Use the "
-            f"same base image for both stages. {WHERE}"
+        base = by_name[name]
+        while base.base in by_name:  # a stage built FROM another stage: its image is the first's
+            base = by_name[base.base]
+        assert base.image == final.image, (
+            f"The virtualenv is built on {base.image} but runs on {final.image}: a virtualenv "
+            f"only works with the Python that made it (its bin/python is a link to it). Use "
+            f"the same base image for both stages. {WHERE}"
         )
     path_setting = env_values(final).get("PATH", "")
     assert any(venv_bin in path_setting for venv_bin in venv_bins), (
@@ -92,6 +107,38 @@ def test_the_final_stage_carries_only_what_runs():
             f"the build stage, so the image you run holds no package manager or compiler. "
             f"{WHERE}"
         )
+
+
+def test_what_the_final_stage_copies_from_the_build_stage_is_made_there():
+    stages, final = final_stage()
+    by_name = {stage.name: stage for stage in build_stages(stages) if stage.name}
+
+    copies = [
+        (instruction, source_stage, paths)
+        for instruction in final.all("COPY") + final.all("ADD")
+        for source_stage, paths, _ in [copy_paths(instruction)]
+        if source_stage in by_name
+    ]
+    assert copies, (
+        f"The final stage copies nothing from a build stage yet: make the virtualenv in a "
+        f"build stage and `COPY --from=<that stage>` it into the final one. {WHERE}"
+    )
+    for instruction, source_stage, paths in copies:
+        made = made_paths(by_name[source_stage], stages)
+        venv = uv_environment(by_name[source_stage])
+        where_uv_puts_it = (
+            f"its `uv sync` puts the virtualenv in {venv} (UV_PROJECT_ENVIRONMENT, or .venv "
+            f"under the WORKDIR when that is unset)"
+            if venv
+            else "it runs no `uv sync`"
+        )
+        for path in paths:
+            assert is_made(path, made), (
+                f"Line {instruction.line} copies {path} from stage {source_stage}, which never "
+                f"makes it: a real build stops there ({path}: not found). In {source_stage}, "
+                f"{where_uv_puts_it}. Copy what the stage made, or make it where you copy it "
+                f"from. {WHERE}"
+            )
 
 
 def test_the_final_stage_runs_as_a_non_root_user():
@@ -128,7 +175,38 @@ def test_the_image_checks_its_own_liveness():
         f"runs {check!r}. {WHERE}"
     )
     assert not {"curl", "wget"} & set(check.replace('"', " ").split()), (
-        "python:3.11-slim has neither curl nor wget: the check would fail in the container. "
+        "python:3.11-slim-bookworm has neither curl nor wget: the check would fail in the "
+        "container. "
         'Use the Python that is there: python -c "import urllib.request; '
         "urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2)\"."
+    )
+
+
+def test_the_built_image_runs_healthy_as_its_non_root_user(settings, workshop_note):
+    _, final = final_stage()
+    assert all(final.all(keyword) for keyword in ("USER", "HEALTHCHECK")), (
+        f"Finish the checks above first (a USER and a HEALTHCHECK in the final stage): then, "
+        f"where Docker or Podman is at hand, the image is built and run. {WHERE}"
+    )
+    engine = engine_or_note(workshop_note)
+    if engine is None:
+        return  # the report says the image was not built; the checks above stand for it
+
+    image = build_image(engine)
+    container = run_detached(engine, image, settings)
+    try:
+        status = engine.wait_healthy(container, timeout=120)
+        uid = engine.run("exec", container, "id", "-u", check=False).stdout.strip()
+        logs = engine.logs(container)
+    finally:
+        engine.remove(container)
+
+    assert status == "healthy", (
+        f"The container's HEALTHCHECK reports {status!r}"
+        f"{' (the image has none)' if status == 'none' else ''}; the service said:\n"
+        f"{logs[-1500:]}\n{WHERE}"
+    )
+    assert uid not in {"", "0"}, (
+        f"The container's process runs as uid {uid or '?'}: root. Switch to your system user "
+        f"with USER after the last COPY and RUN. {WHERE}"
     )

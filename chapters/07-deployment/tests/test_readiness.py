@@ -2,7 +2,8 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -46,6 +47,63 @@ async def silent_server() -> AsyncIterator[int]:
         for writer in open_writers:
             writer.close()
         await server.wait_closed()
+
+
+@asynccontextmanager
+async def relays_that_wait_for_each_other(
+    targets: dict[str, tuple[str, int]],
+) -> AsyncIterator[dict[str, int]]:
+    """A TCP relay in front of each server ({name: (host, port)}). A relay forwards nothing
+    until every relay has been connected to: checks made at the same time get through, a check
+    that waits for the other's answer before starting waits on its own until it gives up."""
+    connected = {name: asyncio.Event() for name in targets}
+    tasks: set[asyncio.Task] = set()
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    def relay(name: str):
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connected[name].set()
+            try:
+                await asyncio.gather(*(event.wait() for event in connected.values()))
+                upstream_reader, upstream_writer = await asyncio.open_connection(*targets[name])
+            except (OSError, asyncio.CancelledError):
+                writer.close()
+                return
+            both = [pipe(reader, upstream_writer), pipe(upstream_reader, writer)]
+            task = asyncio.ensure_future(asyncio.gather(*both))
+            tasks.add(task)
+            await task
+
+        return serve
+
+    async with AsyncExitStack() as stack:
+        ports = {}
+        for name in targets:
+            server = await asyncio.start_server(relay(name), "127.0.0.1", 0)
+            stack.push_async_callback(server.wait_closed)
+            stack.callback(server.close)
+            ports[name] = server.sockets[0].getsockname()[1]
+        try:
+            yield ports
+        finally:
+            for task in tasks:
+                task.cancel()
+
+
+def through_port(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def readiness_problem(response, *, down: str) -> dict:
@@ -130,6 +188,32 @@ async def test_a_hung_dependency_is_down_within_the_timeout(settings):
     body = readiness_problem(response, down="PostgreSQL and Redis never answer")
     assert body.get("checks") == {"postgres": "down", "redis": "down"}, (
         f"Both hung servers should be reported down; got {body.get('checks')}. {WHERE}"
+    )
+
+
+@pytest.mark.timeout(60)
+async def test_both_checks_run_at_the_same_time(settings):
+    database, redis_url = urlsplit(settings.database_url), urlsplit(settings.redis_url)
+    targets = {
+        "postgres": (database.hostname, database.port or 5432),
+        "redis": (redis_url.hostname, redis_url.port or 6379),
+    }
+    async with relays_that_wait_for_each_other(targets) as ports:
+        through_relays = {
+            "database_url": through_port(settings.database_url, ports["postgres"]),
+            "redis_url": through_port(settings.redis_url, ports["redis"]),
+            "health_check_timeout_seconds": 3.0,
+        }
+        async with client_with(settings, **through_relays) as client:
+            response = await client.get("/health/ready")
+
+    assert response.status_code != 404, f"GET /health/ready does not exist yet. {WHERE}"
+    assert response.status_code == 200, (
+        "PostgreSQL and Redis answer here only to checks made at the same time, and your "
+        f"readiness answered {response.status_code}: {response.text[:200]}. It waited for one "
+        "check before starting the other, so a slow PostgreSQL also delays the answer about "
+        "Redis, and the probe takes the sum of both timeouts. Start both checks at once "
+        f"(asyncio.gather) and wait for them together. {WHERE}"
     )
 
 

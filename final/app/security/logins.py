@@ -73,10 +73,6 @@ class LoginRegistry:
             pipe.expire(listing, ttl)
             await pipe.execute()
 
-    async def is_alive(self, family: str) -> bool:
-        async with _fail_closed():
-            return bool(await self._redis.exists(self.key(family)))
-
     async def rotate(self, claims: TokenClaims, *, new_refresh_jti: str) -> Rotation:
         """Make `new_refresh_jti` the login's usable refresh token, if `claims` was.
 

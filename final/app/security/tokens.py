@@ -32,10 +32,6 @@ class TokenClaims(BaseModel):
     type: TokenType
     family: str
 
-    def seconds_left(self) -> int:
-        """How long the token stays valid (at least 1: a Redis TTL must be positive)."""
-        return max(1, self.exp - int(time.time()))
-
 
 def new_claims(
     *, user_id: UUID, token_type: TokenType, family: str, settings: Settings

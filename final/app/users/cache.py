@@ -94,12 +94,6 @@ class UserCache:
             return raw
         return (await self.load(user_id)).model_dump_json()
 
-    async def ensure_exists(self, user_id: UUID, raw: str | None) -> None:
-        """Raise UserNotFound unless the user exists; an entry says so without being parsed."""
-        if self.enabled and self._counted(raw) is not None:
-            return
-        await self.load(user_id)
-
     def parse(self, raw: str | None) -> UserRead | None:
         """A cached entry, counted as a hit or a miss."""
         return None if self._counted(raw) is None else UserRead.model_validate_json(raw)

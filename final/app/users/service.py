@@ -54,13 +54,6 @@ async def create_user(
     return user
 
 
-async def get_user(session: AsyncSession, *, user_id: UUID) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise UserNotFound(user_id)
-    return user
-
-
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
     # lower() on both sides, by PostgreSQL: the unique index compares with the same function.
     statement = select(User).where(func.lower(User.email) == func.lower(canonical_email(email)))

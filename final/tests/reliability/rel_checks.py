@@ -15,7 +15,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from rel_stack import METRICS_TOKEN
 
-from workshop import services
+import localservices as services
 
 
 async def _fetch(database_url: str, query: str, *args):

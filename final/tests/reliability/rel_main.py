@@ -28,7 +28,7 @@ from rel_report import render
 from rel_soak import SoakTiming, run_soak
 from rel_stack import REPO_ROOT, suite_stack
 
-from workshop import services
+import localservices as services
 
 CHECKS = ("fuzz", "attacks", "faults", "soak")
 DEFAULT_OUTPUT = REPO_ROOT / "final" / "RELIABILITY.md"

@@ -23,9 +23,9 @@ from pathlib import Path
 from rel_checks import Idle, idle_state
 from rel_stack import REPO_ROOT, Stack, migrated_database
 
+import localservices as services
 from benchmarks import seed
 from benchmarks.scenarios.seeded import GENERATOR_PROCESSES_ENV, SEED_FILE_ENV
-from workshop import services
 
 JOURNEY = REPO_ROOT / "benchmarks" / "scenarios" / "journey.py"
 MIB = 1024 * 1024

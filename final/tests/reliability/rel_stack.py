@@ -26,8 +26,8 @@ import httpx
 import psutil
 import redis
 
+import localservices as services
 from app.config import Settings
-from workshop import services
 
 FINAL_DIR = Path(__file__).resolve().parents[2]
 REPO_ROOT = FINAL_DIR.parent

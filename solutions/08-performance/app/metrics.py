@@ -1,16 +1,33 @@
-"""Prometheus metrics and the /metrics route.
+"""Prometheus metrics of HTTP and the database pool, correct with several worker processes,
+and the /metrics route. (The cache and the rate limiter count in their own modules.)
 
-The numbers are this process's own: with several workers, a scrape sees the worker that
-answered it (final/ adds prometheus_client's multiprocess mode to add them all up).
+With `PROMETHEUS_MULTIPROC_DIR` set (the Docker image sets it), every worker writes its
+numbers to files there and /metrics adds them up, whichever worker answers the scrape.
 """
 
+import os
+import secrets
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from fastapi import APIRouter, Header, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.dependencies import SettingsDep
+from app.exceptions import NotFound, Unauthorized
+from app.middleware import on_response_start, route_template
 
 REQUEST_DURATION = Histogram(
     "http_request_duration_seconds",
@@ -18,30 +35,51 @@ REQUEST_DURATION = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-CACHE_LOOKUPS = Counter(
-    "cache_lookups_total", "Cache lookups by result: hit or miss.", ["cache", "result"]
+RESPONSES = Counter(
+    "http_responses_total",
+    "Responses sent, by route template and status.",
+    ["method", "route", "status"],
 )
 DB_POOL_CONNECTIONS_IN_USE = Gauge(
-    "db_pool_connections_in_use", "PostgreSQL connections checked out of the pool right now."
+    "db_pool_connections_in_use",
+    "PostgreSQL connections checked out of the pool right now.",
+    multiprocess_mode="livesum",
 )
+
+# A label takes few values or the metrics grow without bound: a client may send any method
+# (`FOO /users`), so every method outside this set is counted as OTHER.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/metrics", include_in_schema=False)
-async def read_metrics() -> Response:
-    """The Prometheus text format, for a scraper."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def read_metrics(
+    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> Response:
+    """The Prometheus text format (a plain `def`: reading the worker files is blocking I/O).
 
-
-def route_template(scope: Scope) -> str:
-    """`/users/{user_id}`, not `/users/4f0c...`: one series per route, not one per user."""
-    route = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+    With METRICS_TOKEN set, a scraper must send it as a bearer token; without it, production
+    does not serve metrics at all (they tell an attacker what runs and how busy it is).
+    """
+    if settings.metrics_token is None:
+        if settings.is_production:
+            raise NotFound("Not Found")
+    elif not secrets.compare_digest(
+        (authorization or "").encode(),
+        f"Bearer {settings.metrics_token.get_secret_value()}".encode(),
+    ):
+        raise Unauthorized("/metrics needs the METRICS_TOKEN as a bearer token.")
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 class MetricsMiddleware:
-    """Times every request, labelled by its method and route template."""
+    """Times every request and counts its response, labelled by route template."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -51,13 +89,19 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        status = 500  # what the client gets if the app fails before answering
+
+        def record_status(message: Message) -> None:
+            nonlocal status
+            status = message["status"]
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, on_response_start(send, record_status))
         finally:
-            # The router has matched by now, so the scope names the route template.
-            REQUEST_DURATION.labels(scope["method"], route_template(scope)).observe(
-                time.perf_counter() - started
-            )
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            route = route_template(scope)
+            REQUEST_DURATION.labels(method, route).observe(time.perf_counter() - started)
+            RESPONSES.labels(method, route, str(status)).inc()
 
 
 def track_pool_usage(engine: AsyncEngine) -> None:
@@ -65,3 +109,9 @@ def track_pool_usage(engine: AsyncEngine) -> None:
     pool = engine.sync_engine.pool
     event.listen(pool, "checkout", lambda *_: DB_POOL_CONNECTIONS_IN_USE.inc())
     event.listen(pool, "checkin", lambda *_: DB_POOL_CONNECTIONS_IN_USE.dec())
+
+
+def forget_this_process() -> None:
+    """At shutdown: drop this worker's live gauges from the multiprocess sums."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        multiprocess.mark_process_dead(os.getpid())
