@@ -10,6 +10,7 @@ however they got there (an include from elsewhere, or pasted).
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -209,3 +210,21 @@ def test_a_highlight_past_the_excerpt_is_caught(excerpt_root: Path) -> None:
 
 def test_a_highlight_on_a_blank_line_is_caught(excerpt_root: Path) -> None:
     assert any("blank" in problem for problem in _highlight("2", excerpt_root))
+
+
+def test_a_focused_excerpt_renders_with_its_lines_highlighted(excerpt_root: Path) -> None:
+    """The chain the pages use: a section, dedented, with hl_lines counted inside it."""
+    import markdown
+
+    page = '```python hl_lines="1"\n--8<-- "app/main.py:body"\n```\n'
+    html = markdown.markdown(
+        page,
+        extensions=["pymdownx.snippets", "pymdownx.superfences", "pymdownx.highlight"],
+        extension_configs={
+            "pymdownx.snippets": {"base_path": [str(excerpt_root)], "dedent_subsections": True},
+        },
+    )
+    highlighted = re.findall(r'<span class="hll">(.*?)\n', html)
+    assert len(highlighted) == 1, html
+    assert "settings" in highlighted[0], f"line 1 of the section is highlighted: {highlighted}"
+    assert "[start:" not in html, "the section's markers never show"

@@ -19,6 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "docs" / "hooks"))
 
 import benchmark_markers  # noqa: E402
+import benchmark_site  # noqa: E402
 
 RESULTS_PAGE = REPO_ROOT / "docs" / "benchmarks" / "index.md"
 DOCUMENT = benchmark_markers.load_results()
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(DOCUMENT is None, reason="no baseline committed 
 
 
 def _link(site_path: str) -> str:
-    return benchmark_markers.relative(site_path, "benchmarks/index.md")
+    return benchmark_site.relative(site_path, "benchmarks/index.md")
 
 
 def _parts() -> dict[str, str]:
@@ -161,31 +162,31 @@ def _machine(dirty: bool) -> dict:
 
 
 def test_a_clean_run_names_its_commit() -> None:
-    assert benchmark_markers.code_line(_machine(dirty=False)) == "commit `abc1234`"
+    assert benchmark_site.code_line(_machine(dirty=False)) == "commit `abc1234`"
 
 
 def test_a_committed_run_is_not_called_uncommitted(monkeypatch) -> None:
     """The runner saw changes; once committed with the results, they are known."""
     answers = {"log": "def5678", "status": "", "diff": ""}
-    monkeypatch.setattr(benchmark_markers, "_git", lambda command, *rest: answers[command])
-    line = benchmark_markers.code_line(_machine(dirty=True))
+    monkeypatch.setattr(benchmark_site, "_git", lambda command, *rest: answers[command])
+    line = benchmark_site.code_line(_machine(dirty=True))
     assert "uncommitted" not in line
     assert "def5678" in line, "the commit that holds the results"
     answers["diff"] = "final/app/main.py\nfinal/app/config.py"
     assert "changes to 2 files that were committed with the results in `def5678`" in (
-        benchmark_markers.code_line(_machine(dirty=True))
+        benchmark_site.code_line(_machine(dirty=True))
     )
 
 
 def test_a_run_not_yet_committed_says_so(monkeypatch) -> None:
     answers = {"log": "def5678", "status": " M benchmarks/results/baseline/results.json"}
-    monkeypatch.setattr(benchmark_markers, "_git", lambda command, *rest: answers[command])
-    assert "with uncommitted changes" in benchmark_markers.code_line(_machine(dirty=True))
+    monkeypatch.setattr(benchmark_site, "_git", lambda command, *rest: answers[command])
+    assert "with uncommitted changes" in benchmark_site.code_line(_machine(dirty=True))
 
 
 def test_the_baseline_machine_page(built_site: Path) -> None:  # noqa: F811
     page = (built_site / "benchmarks" / "baseline" / "machine.html").read_text(encoding="utf-8")
-    machine = json.loads((benchmark_markers.BASELINE_DIR / "results.json").read_text())["machine"]
+    machine = json.loads((benchmark_site.BASELINE_DIR / "results.json").read_text())["machine"]
     assert machine["git_commit"] in page
     assert "uncommitted" not in page, "the baseline is committed: its code is known"
 
@@ -194,9 +195,9 @@ def test_the_baseline_machine_page(built_site: Path) -> None:  # noqa: F811
 
 
 def test_the_locust_reports_favicons_resolve(built_site: Path) -> None:  # noqa: F811
-    reports = benchmark_markers.locust_reports()
+    reports = benchmark_site.locust_reports()
     assert reports, "the baseline has no Locust report"
-    favicons = benchmark_markers.locust_favicons()
+    favicons = benchmark_site.locust_favicons()
     assert favicons, "the reports link to favicons; the site must publish them"
     for site_path in favicons:
         assert (built_site / site_path).is_file(), f"{site_path} is not in the built site"

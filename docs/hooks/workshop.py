@@ -26,6 +26,7 @@ import re
 from typing import TYPE_CHECKING
 
 import benchmark_markers
+import benchmark_site
 import chapter_markers
 import page_rules
 import reference_markers
@@ -130,16 +131,16 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if files.get_file_from_path(path) is None:
             files.append(File.generated(config, path, content=_stub_page(chapter)))
             _generated_pages.add(path)
-    for site_path, source in benchmark_markers.published_files().items():
+    for site_path, source in benchmark_site.published_files().items():
         files.append(File.generated(config, site_path, abs_src_path=str(source)))
-    for site_path, source in benchmark_markers.locust_reports().items():
+    for site_path, source in benchmark_site.locust_reports().items():
         files.append(File.generated(config, site_path, abs_src_path=str(source)))
-    for site_path, source in benchmark_markers.locust_favicons().items():
+    for site_path, source in benchmark_site.locust_favicons().items():
         if files.get_file_from_path(site_path) is None:
             files.append(File.generated(config, site_path, abs_src_path=str(source)))
     if _results is not None:
-        machine = benchmark_markers.machine_page(_results)
-        files.append(File.generated(config, benchmark_markers.MACHINE_PAGE, content=machine))
+        machine = benchmark_site.machine_page(_results)
+        files.append(File.generated(config, benchmark_site.MACHINE_PAGE, content=machine))
         for site_path, svg in benchmark_markers.draw_charts(_results, _manifest).items():
             files.append(File.generated(config, site_path, content=svg))
     return files
@@ -164,7 +165,7 @@ def _benchmark(part: str | None, page: Page) -> str:
         )
 
     def link(site_path: str) -> str:
-        return benchmark_markers.relative(site_path, page.file.src_uri)
+        return benchmark_site.relative(site_path, page.file.src_uri)
 
     parts = {
         "overview": lambda: benchmark_markers.overview(_results, link),
