@@ -5,7 +5,7 @@ reads it), so the page cannot contradict its own tables. The charts are drawn he
 sized for the page's column; the runner's own PNGs stay available, full size, under Files.
 
 `<!-- workshop:benchmark PART -->` renders one part: overview, charts, scenarios, targets,
-chapters, cpu, endpoints, files.
+chapters, cpu, endpoints, failures, files.
 """
 
 from __future__ import annotations
