@@ -207,7 +207,8 @@ def schedule_table(manifest, days: int, links: Links) -> str:
 
 
 def benchmark_guide() -> str:
-    """How to run the benchmarks, from benchmarks/README.md (its headings demoted by one).
+    """How to run the benchmarks: benchmarks/README.md from its first section on, its headings
+    demoted by one.
 
     Its list of targets is left out: the results page shows the one list, with the verdicts.
     """
@@ -218,7 +219,7 @@ def benchmark_guide() -> str:
             "    Its instructions appear here from `benchmarks/README.md` once it lands.\n"
         )
     text = guide.read_text(encoding="utf-8")
-    text = re.sub(r"\A# .*\n+", "", text)  # the page has its own title
+    text = text[text.find("\n## ") + 1 :]  # the page has its own title and introduction
     text = re.sub(
         r"^## Targets\n.*?(?=^## |\Z)",
         "## Targets\n\nThe targets, and whether the baseline meets them, are on the "
