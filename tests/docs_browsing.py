@@ -230,7 +230,7 @@ _OVERFLOWING_TABLES = """
 """
 
 
-def wait_for_diagrams(tab: Page) -> list[str]:
+def wait_for_diagrams(tab: Page, timeout_ms: int = DIAGRAM_TIMEOUT_MS) -> list[str]:
     """Wait until every mermaid block is drawn; problems if one stays raw text or breaks."""
     expected = tab.locator("pre.mermaid, div.mermaid").count()
     if not expected:
@@ -239,7 +239,7 @@ def wait_for_diagrams(tab: Page) -> list[str]:
         tab.wait_for_function(
             "n => document.querySelectorAll('div.mermaid').length >= n",
             arg=expected,
-            timeout=DIAGRAM_TIMEOUT_MS,
+            timeout=timeout_ms,
         )
     problems = []
     raw = tab.locator("pre.mermaid").count()

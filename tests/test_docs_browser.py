@@ -153,6 +153,7 @@ def test_the_checks_see_what_goes_wrong(tab: Page, tmp_path: Path) -> None:
         '<html><body><div class="md-content"><div class="md-typeset">'
         '<pre><code style="display:block;width:200px;overflow:auto">' + "x" * 400 + "</code></pre>"
         '<img src="https://cdn.example/logo.svg"><img src="missing.png">'
+        '<pre class="mermaid"><code>graph TD; A--&gt;B</code></pre>'
         "<script>console.error('boom'); throw new Error('broken on purpose')</script>"
         "</div></div></body></html>"
     )
@@ -165,6 +166,7 @@ def test_the_checks_see_what_goes_wrong(tab: Page, tmp_path: Path) -> None:
         assert "boom" in seen.console_errors
         assert any("missing.png" in failure for failure in seen.failed_requests)
         assert overflowing_code(tab), "a 400-character line in a 200 px block must be flagged"
+        assert any("mermaid source" in problem for problem in wait_for_diagrams(tab, 1_000))
 
 
 # --- the ways a site is opened ----------------------------------------------------------------
