@@ -116,7 +116,8 @@ def test_diff_between_two_chapters_solutions_with_stat(run_workshop):
     assert finished.returncode == 0, finished.stderr
     lines = finished.stdout.splitlines()
     assert lines[0] == "solution 03 (solutions/03-cache) -> solution 04 (solutions/04-auth):"
-    assert any(line.strip().startswith("app/auth/tokens.py") and "| +" in line for line in lines)
+    tokens = "app/security/tokens.py"
+    assert any(line.strip().startswith(tokens) and "| +" in line for line in lines)
     assert lines[-1].strip().endswith("removed")
     assert "file(s) changed" in lines[-1]
 

@@ -24,7 +24,7 @@ from final_images import (
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from workshop.services import delete_namespace, new_namespace, temporary_database
+from localservices import delete_namespace, new_namespace, temporary_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

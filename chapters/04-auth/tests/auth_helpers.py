@@ -1,6 +1,5 @@
-"""Helpers the chapter's tests share: token pairs out of answers, and tokens made by hand.
-
-A module of its own (not conftest.py) so that test files can import it by name.
+"""Helpers the chapter's tests share: users and token pairs, logging in through the API, and
+tokens made by hand. A module of its own (not conftest.py), so test files import it by name.
 """
 
 import base64
@@ -16,6 +15,15 @@ from jose import jwt
 
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
 DEFAULT_PASSWORD = "correct horse battery staple"
+LOGIN_EXERCISES = (
+    "Logging in needs auth.passwords (app/security/passwords.py), auth.tokens "
+    "(app/security/tokens.py) and auth.login (authenticate and start_login in "
+    "app/auth/service.py, the login route in app/auth/router.py): finish those first."
+)
+CALLER_EXERCISE = (
+    "Knowing the caller is exercise auth.current_user (get_current_login in "
+    "app/users/dependencies.py): finish it first."
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class TestUser:
     id: UUID
     email: str
     password: str
+    role: str = "user"
 
 
 @dataclass(frozen=True)
@@ -34,9 +43,19 @@ class Tokens:
     def headers(self) -> dict[str, str]:
         return bearer(self.access_token)
 
+    @property
+    def family(self) -> str:
+        """The login the pair belongs to (read without checking: only to look inside)."""
+        return str(unverified_claims(self.access_token).get("family"))
+
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def form(email: str, password: str) -> dict[str, str]:
+    """OAuth2's password flow: a form, and the email travels as `username`."""
+    return {"username": email, "password": password}
 
 
 def tokens_from(response: Response, what: str, where: str = "") -> Tokens:
@@ -51,7 +70,7 @@ def tokens_from(response: Response, what: str, where: str = "") -> Tokens:
         looks_like_a_jwt = isinstance(token, str) and token.count(".") == 2
         assert looks_like_a_jwt, (
             f"{what} should return a JWT (three dot-separated parts) as {name!r}; got "
-            f"{token!r}. Finish issue_token in app/auth/tokens.py (exercise auth.tokens)."
+            f"{token!r}. Finish encode_token in app/security/tokens.py (exercise auth.tokens)."
         )
     return Tokens(access_token=body["access_token"], refresh_token=body["refresh_token"])
 
@@ -68,31 +87,41 @@ async def register(client: AsyncClient, *, password: str = DEFAULT_PASSWORD) -> 
 
 async def log_in(client: AsyncClient, user: TestUser) -> Tokens:
     """Log in through POST /auth/token, for a test about something that comes after it."""
-    response = await client.post(
-        "/auth/token", data={"username": user.email, "password": user.password}
-    )
+    response = await client.post("/auth/token", data=form(user.email, user.password))
     if response.status_code != 200:
         pytest.fail(
             f"This test logs in first, and POST /auth/token with the right password answered "
-            f"{response.status_code}: {response.text}. Logging in needs auth.passwords "
-            "(app/auth/passwords.py) and auth.login (authenticate in app/auth/service.py, the "
-            "route in app/auth/router.py): finish those first."
+            f"{response.status_code}: {response.text}. {LOGIN_EXERCISES}"
         )
     return tokens_from(response, "POST /auth/token")
+
+
+async def must_know_the_caller(client: AsyncClient, tokens: Tokens, user: TestUser) -> None:
+    """GET /users/me answers the token's user, or the test stops here with the reason."""
+    response = await client.get("/users/me", headers=tokens.headers)
+    if response.status_code != 200 or response.json().get("id") != str(user.id):
+        pytest.fail(
+            f"This test needs a known caller first, and GET /users/me with a fresh access "
+            f"token answered {response.status_code}: {response.text}. {CALLER_EXERCISE}"
+        )
 
 
 # --- tokens made by hand, to see what the service refuses ------------------------------------
 
 
-def claims_for(user_id: UUID, token_type: str = "access", **changes: Any) -> dict[str, Any]:
+def claims_for(
+    user_id: UUID, token_type: str = "access", *, family: str | None = None, **changes: Any
+) -> dict[str, Any]:
     """Valid claims for a token of the user; `changes` replace them (None drops a claim)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": str(user_id),
         "iat": now,
+        "nbf": now,
         "exp": now + 600,
         "jti": uuid4().hex,
         "type": token_type,
+        "family": family or uuid4().hex,
     }
     claims.update(changes)
     return {name: value for name, value in claims.items() if value is not None}
@@ -112,7 +141,10 @@ def forge(claims: dict[str, Any], *, key: str = TEST_SECRET_KEY, alg: str = "HS2
 
 def unverified_claims(token: str) -> dict[str, Any]:
     """What a token says, read without checking it (only to look inside, never to trust)."""
-    return jwt.get_unverified_claims(token)
+    try:
+        return jwt.get_unverified_claims(token)
+    except Exception:  # not a JWT: the assertion that uses the claims says what is wrong
+        return {}
 
 
 def tamper_with_signature(token: str) -> str:

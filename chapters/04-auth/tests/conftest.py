@@ -1,15 +1,16 @@
-"""Fixtures of chapter 04: real PostgreSQL and Redis, the app under its lifespan, a client,
-and factories for users and their tokens (tokens made by hand are in auth_helpers.py).
+"""Fixtures of chapter 04: real PostgreSQL and Redis, the app under its lifespan, clients (from
+any address), and factories for users and their tokens (tokens made by hand are in
+auth_helpers.py).
 
 The plugin gives the session its own database and Redis namespace; each test gets a fresh
-app, truncated tables and a Redis prefix of its own (so rate-limit counters never leak from
-one test into the next).
+app, emptied tables and a Redis prefix of its own (so rate-limit counters and logins never
+leak from one test into the next). The app's lifespan objects are on
+`app.state.resources` (app/resources.py): `.redis`, `.logins`, `.password_hasher`, ...
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
 from uuid import uuid4
 
 import pytest
@@ -17,42 +18,54 @@ from asgi_lifespan import LifespanManager
 from auth_helpers import DEFAULT_PASSWORD, TEST_SECRET_KEY, TestUser, Tokens, log_in
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.config import Settings
 from app.database import Base
 from app.main import create_app
+from app.resources import Resources
 from app.users import service
+from app.users.models import Role, User
 from app.users.schemas import UserCreate
 
 
 @pytest.fixture
-def settings(database_url: str, redis_url: str, redis_namespace: str) -> Settings:
+def settings(
+    request: pytest.FixtureRequest, database_url: str, redis_url: str, redis_namespace: str
+) -> Settings:
+    """The test's settings. A test changes some with
+    `@pytest.mark.parametrize("settings", [{"name": value}], indirect=True)`."""
+    values = {
+        "redis_url": redis_url,
+        # Every key the test's app writes lives under a prefix of the test's own.
+        "redis_key_prefix": f"{redis_namespace}{uuid4().hex[:8]}:",
+        "secret_key": TEST_SECRET_KEY,
+        # A busy machine can stall Redis past the production timeout: a rate limiter that
+        # fails open would then let requests through, and a limit test pass by luck.
+        "redis_socket_timeout_seconds": 5.0,
+        # Cheap argon2 keeps the suite fast; test_passwords.py checks these reach the hash.
+        "password_hash_time_cost": 1,
+        "password_hash_memory_cost_kib": 1024,
+        "password_hash_parallelism": 1,
+    }
+    values.update(getattr(request, "param", {}))
     return Settings(
         _env_file=None,
         environment="test",
         database_url=database_url,
-        redis_url=redis_url,
-        redis_key_prefix=f"{redis_namespace}{uuid4().hex[:8]}:",
-        secret_key=TEST_SECRET_KEY,
-        allowed_hosts=["test", "localhost", "127.0.0.1"],
-        # A busy machine can stall Redis past the production timeout: a rate limiter that
-        # fails open would then let requests through, and a limit test would pass by luck.
-        redis_socket_timeout_seconds=5.0,
-        # Cheap argon2 keeps the suite fast; test_passwords.py checks these reach the hash.
-        password_hash_time_cost=1,
-        password_hash_memory_cost_kib=1024,
-        password_hash_parallelism=1,
+        allowed_hosts=["test"],
+        **values,
     )
 
 
 @pytest.fixture(scope="session")
 def database_schema(database_url: str) -> None:
-    """The tables, created once for the session's database."""
+    """The tables, created once for the session's database from the models."""
 
     async def create_tables() -> None:
-        engine = create_async_engine(database_url)
+        engine = create_async_engine(database_url, poolclass=NullPool)
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
         await engine.dispose()
@@ -60,19 +73,28 @@ def database_schema(database_url: str) -> None:
     asyncio.run(create_tables())
 
 
+async def empty_every_table(database_url: str) -> None:
+    # Through an engine of the fixture's own, so setup never depends on the app under test.
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    async with engine.begin() as connection:
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        await connection.execute(text(f"TRUNCATE {tables}"))
+    await engine.dispose()
+
+
 @asynccontextmanager
 async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app under its lifespan (httpx's transport does not run it), tables emptied first."""
+    """The app under its lifespan (httpx's ASGITransport does not run it), tables emptied."""
+    await empty_every_table(settings.database_url)
     application = create_app(settings)
     async with LifespanManager(application):
-        async with application.state.engine.begin() as connection:
-            tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-            await connection.execute(text(f"TRUNCATE {tables}"))
         yield application
 
 
-def client_for(application: FastAPI) -> AsyncClient:
-    return AsyncClient(transport=ASGITransport(app=application), base_url="http://test")
+def client_for(application: FastAPI, address: str = "127.0.0.1") -> AsyncClient:
+    """A client whose requests come from `address`, as uvicorn reports the peer."""
+    transport = ASGITransport(app=application, client=(address, 50000))
+    return AsyncClient(transport=transport, base_url="http://test")
 
 
 @pytest.fixture
@@ -82,53 +104,24 @@ async def app(settings: Settings, database_schema: None) -> AsyncIterator[FastAP
 
 
 @pytest.fixture
+def resources(app: FastAPI) -> Resources:
+    """What the lifespan made: `resources.redis`, `resources.logins`, ..."""
+    return app.state.resources
+
+
+@pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     async with client_for(app) as http_client:
         yield http_client
 
 
-AppWith = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, AsyncClient]]]
+ClientFrom = Callable[[str], AbstractAsyncContextManager[AsyncClient]]
 
 
 @pytest.fixture
-def app_with(settings: Settings, database_schema: None) -> AppWith:
-    """`async with app_with(login_rate_limit=5) as (app, client):` other settings, same rest."""
-
-    @asynccontextmanager
-    async def start(**overrides: object) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
-        async with (
-            running_app(settings.model_copy(update=overrides)) as application,
-            client_for(application) as http_client,
-        ):
-            yield application, http_client
-
-    return start
-
-
-@dataclass
-class QueryCounter:
-    statements: list[str] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def reset(self) -> None:
-        self.statements.clear()
-
-
-@pytest.fixture
-def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
-    """Counts the SQL statements the app's engine sends from now on."""
-    counter = QueryCounter()
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        counter.statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield counter
-    event.remove(engine, "before_cursor_execute", record)
+def client_from(app: FastAPI) -> ClientFrom:
+    """`async with client_from("203.0.113.7") as other:` a client at another address."""
+    return lambda address: client_for(app, address)
 
 
 # --- users and their tokens ---------------------------------------------------------------------
@@ -139,17 +132,29 @@ CreateUser = Callable[..., Awaitable[TestUser]]
 
 @pytest.fixture
 def create_user(app: FastAPI) -> CreateUser:
-    """Factory: `await create_user()` inserts a user through the service (and its hasher)."""
+    """`await create_user(role="admin")`: a user inserted through the service (and its
+    hasher), past the routes."""
 
-    async def factory(*, email: str | None = None, password: str = DEFAULT_PASSWORD) -> TestUser:
+    async def factory(
+        *,
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        full_name: str | None = "Ada Lovelace",
+        role: str = "user",
+    ) -> TestUser:
         email = email or f"user-{uuid4().hex[:10]}@example.com"
-        async with app.state.sessionmaker() as session:
+        resources: Resources = app.state.resources
+        async with resources.sessionmaker() as session:
             user = await service.create_user(
                 session,
-                data=UserCreate(email=email, password=password, full_name="Ada Lovelace"),
-                password_hasher=app.state.password_hasher,
+                data=UserCreate(email=email, password=password, full_name=full_name),
+                password_hasher=resources.password_hasher,
             )
-        return TestUser(id=user.id, email=email, password=password)
+            if role != Role.USER:
+                promote = update(User).where(User.id == user.id).values(role=Role(role))
+                await session.execute(promote)
+                await session.commit()
+        return TestUser(id=user.id, email=email, password=password, role=role)
 
     return factory
 
@@ -159,9 +164,25 @@ Login = Callable[[TestUser], Awaitable[Tokens]]
 
 @pytest.fixture
 def login(client: AsyncClient) -> Login:
-    """Factory: `tokens = await login(user)` logs in through POST /auth/token."""
+    """`tokens = await login(user)` logs in through POST /auth/token, or stops the test with
+    the exercises logging in needs."""
 
     async def log_in_with_the_client(user: TestUser) -> Tokens:
         return await log_in(client, user)
 
     return log_in_with_the_client
+
+
+@pytest.fixture
+async def stored_hash(app: FastAPI) -> Callable[[TestUser], Awaitable[str]]:
+    """`await stored_hash(user)`: users.hashed_password as it is now, read past the app."""
+    engine = create_async_engine(app.state.resources.settings.database_url, poolclass=NullPool)
+
+    async def read(user: TestUser) -> str:
+        async with engine.connect() as connection:
+            return await connection.scalar(
+                text("SELECT hashed_password FROM users WHERE id = :id"), {"id": user.id}
+            )
+
+    yield read
+    await engine.dispose()

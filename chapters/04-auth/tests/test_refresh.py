@@ -1,108 +1,154 @@
-"""Exercise auth.refresh: POST /auth/refresh trades a refresh token for a new pair, and each
-refresh token works once, even when many requests race with it."""
+"""Exercise auth.refresh: POST /auth/refresh trades a refresh token for a new pair of the same
+login, and each refresh token works once. A second use means two parties hold it: the whole
+login ends, whoever used it first. Racing requests cannot both win; an ended login stays
+ended; the login keeps one key in Redis however often it refreshes."""
 
 import asyncio
 
 import pytest
-from auth_helpers import tokens_from, unverified_claims
+from auth_helpers import must_know_the_caller, tokens_from, unverified_claims
+from redis.asyncio import Redis
 
 pytestmark = pytest.mark.exercise("auth.refresh")
 
-WHERE = (
-    "Revoke the refresh token as it is used: revoke_token in app/auth/revocation.py (one SET "
-    "with nx and ex), called from rotate_refresh_token in app/auth/service.py (exercise "
-    "auth.refresh)."
-)
+WHERE = "Finish LoginRegistry.rotate in app/security/logins.py (exercise auth.refresh)."
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connections are refused
 
 
 async def post_refresh(client, refresh_token: str):
     return await client.post("/auth/refresh", json={"refresh_token": refresh_token})
 
 
-async def revocation_keys(app, settings, jti: str) -> list[str]:
-    """The Redis keys under the test's prefix that name this jti."""
-    pattern = f"{settings.redis_key_prefix}*{jti}*"
-    return [key async for key in app.state.redis.scan_iter(match=pattern)]
+async def test_a_refresh_gives_a_new_pair_of_the_same_login(client, create_user, login, resources):
+    user = await create_user()
+    tokens = await login(user)
+
+    new = tokens_from(await post_refresh(client, tokens.refresh_token), "POST /auth/refresh")
+
+    claims = unverified_claims(new.refresh_token)
+    assert claims.get("family") == tokens.family, "A refresh keeps the login (its family)."
+    stored = await resources.redis.get(resources.logins.key(tokens.family))
+    assert stored == claims.get("jti"), (
+        f"After a refresh the login should hold the jti of the NEW refresh token, the only "
+        f"one that works from now on; it holds {stored!r} (the new one is "
+        f"{claims.get('jti')!r}). {WHERE}"
+    )
+    await must_know_the_caller(client, new, user)
 
 
-async def test_a_refresh_token_gives_a_new_pair_once(client, create_user, login):
-    tokens = await login(await create_user())
-
+async def test_a_reused_refresh_token_ends_the_whole_login(client, create_user, login, resources):
+    user = await create_user()
+    tokens = await login(user)
     first = await post_refresh(client, tokens.refresh_token)
-    new = tokens_from(first, "POST /auth/refresh with a fresh refresh token", WHERE)
-    again = await post_refresh(client, tokens.refresh_token)
+    thiefs = tokens_from(first, "POST /auth/refresh with a fresh refresh token")
 
-    old_jtis = {unverified_claims(t)["jti"] for t in (tokens.access_token, tokens.refresh_token)}
-    new_jtis = {unverified_claims(t)["jti"] for t in (new.access_token, new.refresh_token)}
-    assert not old_jtis & new_jtis, "The new pair should be two new tokens, with new jtis."
-    me = await client.get("/users/me", headers=new.headers)
-    assert me.status_code == 200, (
-        f"The new access token should work on GET /users/me (exercise auth.current_user); it "
-        f"answered {me.status_code}: {me.text}"
+    reuse = await post_refresh(client, tokens.refresh_token)
+
+    assert reuse.status_code == 401, (
+        f"A refresh token used a second time should be refused with 401; it answered "
+        f"{reuse.status_code}. The login must remember which refresh token is its current "
+        f"one and tell a used one apart. {WHERE}"
     )
-    assert again.status_code == 401, (
-        f"Using a refresh token a second time should answer 401: a reused refresh token means "
-        f"it was stolen, or copied. It answered {again.status_code}. {WHERE}"
+    me = await client.get("/users/me", headers=thiefs.headers)
+    assert me.status_code == 401, (
+        f"After a reuse, the pair the first use got must stop working too (the service cannot "
+        f"tell the thief from the owner, so the login ends); its access token still answered "
+        f"{me.status_code}. End the login when the token was used already. {WHERE}"
     )
-    assert (await post_refresh(client, new.refresh_token)).status_code == 200, (
-        "The new refresh token should work, once: the chain goes on."
-    )
-
-
-async def test_an_access_token_is_not_a_refresh_token(client, create_user, login):
-    tokens = await login(await create_user())
-
-    refused = await post_refresh(client, tokens.access_token)
-    accepted = await post_refresh(client, tokens.refresh_token)
-
-    assert accepted.status_code == 200, (
-        f"POST /auth/refresh with the refresh token should answer 200; it answered "
-        f"{accepted.status_code}: {accepted.text}. {WHERE}"
-    )
-    assert refused.status_code == 401, (
-        f"POST /auth/refresh with an access token should answer 401; it answered "
-        f"{refused.status_code}. decode_token(..., expected_type='refresh') refuses it."
+    assert not await resources.redis.exists(resources.logins.key(tokens.family)), (
+        "After a reuse the login's key should be gone from Redis."
     )
 
 
-async def test_ten_concurrent_refreshes_with_one_token_let_exactly_one_through(
-    client, create_user, login, app
+async def test_racing_refreshes_with_one_token_cannot_both_win(
+    client, create_user, login, resources
 ):
     tokens = await login(await create_user())
-    # Ten idle connections first: a request that had to open one would reach Redis late, after
-    # the others had finished, and a check-then-revoke would look atomic.
-    await asyncio.gather(*(app.state.redis.ping() for _ in range(10)))
+    # Open the connections first, so that the racing requests all reach Redis at once (a
+    # request that had to connect would arrive after the others had finished).
+    await asyncio.gather(*(resources.redis.ping() for _ in range(8)))
 
-    responses = await asyncio.gather(
-        *(post_refresh(client, tokens.refresh_token) for _ in range(10))
+    answers = await asyncio.gather(*(post_refresh(client, tokens.refresh_token) for _ in range(8)))
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(200) == 1, (
+        f"Of 8 concurrent refreshes with one refresh token, exactly one should get a new pair; "
+        f"the answers were {statuses}. Reading the login's jti and then writing the new one are "
+        f"two round trips that racing requests interleave: Redis can compare and swap in one "
+        f"command. {WHERE}"
     )
 
-    statuses = sorted(response.status_code for response in responses)
-    assert statuses == [200] + [401] * 9, (
-        f"Ten requests racing with one refresh token should give exactly one new pair (one "
-        f"200, nine 401); they got {statuses}. Checking first (EXISTS) and revoking after "
-        f"lets several through: one SET with nx=True both checks and revokes, atomically. "
-        f"{WHERE}"
+
+async def test_an_ended_login_is_not_brought_back_by_a_refresh(
+    client, create_user, login, resources
+):
+    user = await create_user()
+    tokens = await login(user)
+    await must_know_the_caller(client, tokens, user)
+    await resources.redis.delete(resources.logins.key(tokens.family))  # as a logout would
+
+    response = await post_refresh(client, tokens.refresh_token)
+
+    assert response.status_code == 401, (
+        f"The refresh token of an ended login should be refused with 401; it answered "
+        f"{response.status_code}. {WHERE}"
     )
+    assert not await resources.redis.exists(resources.logins.key(tokens.family)), (
+        f"A refresh of an ended login must not write its key back: the login (and the access "
+        f"token it was ended for) would live again. Redis can set a key only if it exists "
+        f"already. {WHERE}"
+    )
+    assert (await client.get("/users/me", headers=tokens.headers)).status_code == 401
 
 
-async def test_a_used_refresh_token_is_remembered_for_its_remaining_life(
-    client, create_user, login, app, settings
+async def test_refreshing_in_a_loop_keeps_one_key_and_a_full_lifetime(
+    client, create_user, login, resources, settings
 ):
     tokens = await login(await create_user())
-    jti = unverified_claims(tokens.refresh_token)["jti"]
+    first = tokens_from(await post_refresh(client, tokens.refresh_token), "POST /auth/refresh")
+    prefix = settings.redis_key_prefix
+    keys_before = {key async for key in resources.redis.scan_iter(match=f"{prefix}*")}
+    refresh_token = first.refresh_token
+    await resources.redis.expire(resources.logins.key(tokens.family), 60)  # an old login
 
-    await post_refresh(client, tokens.refresh_token)
+    for _ in range(5):
+        refresh_token = tokens_from(
+            await post_refresh(client, refresh_token), "POST /auth/refresh in a loop"
+        ).refresh_token
 
-    keys = await revocation_keys(app, settings, jti)
-    assert len(keys) == 1, (
-        f"Using a refresh token should leave one Redis key naming its jti, under "
-        f"settings.redis_key_prefix; found {keys}. {WHERE}"
+    keys_after = {key async for key in resources.redis.scan_iter(match=f"{prefix}*")}
+    new_keys = keys_after - keys_before
+    assert not new_keys, (
+        f"Refreshing should keep the login's one key and add none (a key per refresh grows "
+        f"Redis without bound); new keys: {sorted(new_keys)}. {WHERE}"
     )
-    ttl = await app.state.redis.ttl(keys[0])
-    lifetime = settings.refresh_token_ttl_seconds
-    assert lifetime - 5 <= ttl <= lifetime, (
-        f"The mark should live as long as the token could still be used "
-        f"(ex=claims.seconds_left(), about {lifetime} s here), and then go: its TTL is {ttl} "
-        f"(-1 means it never expires)."
+    ttl = await resources.redis.ttl(resources.logins.key(tokens.family))
+    assert ttl > settings.refresh_token_ttl_seconds - 60, (
+        f"A refresh gives the login a new refresh token's lifetime "
+        f"({settings.refresh_token_ttl_seconds} s); its key's TTL is {ttl}. Set the expiry "
+        f"in the same command. {WHERE}"
+    )
+
+
+async def test_a_refresh_that_cannot_reach_redis_is_a_503(
+    client, create_user, login, resources, monkeypatch
+):
+    tokens = await login(await create_user())
+    dead = Redis.from_url(DEAD_REDIS, decode_responses=True)
+    monkeypatch.setattr(resources.logins, "_redis", dead)
+
+    try:
+        response = await post_refresh(client, tokens.refresh_token)
+    except Exception as error:
+        pytest.fail(
+            f"A refresh while Redis is down raised {type(error).__name__} ({error}), a 500. "
+            f"Wrap the Redis call as the other methods of LoginRegistry do (fail closed). "
+            f"{WHERE}"
+        )
+    finally:
+        await dead.aclose()
+
+    assert response.status_code == 503, (
+        f"A refresh while Redis is down should answer 503 (try again shortly), never a new "
+        f"pair nobody checked; it answered {response.status_code}. {WHERE}"
     )

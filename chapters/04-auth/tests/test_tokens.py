@@ -1,5 +1,5 @@
-"""Exercise auth.tokens: HS256 access and refresh tokens with sub, exp, iat, jti and type, and
-a decode_token that refuses anything else with InvalidToken."""
+"""Exercise auth.tokens: HS256 access and refresh tokens with sub, exp, iat, nbf, jti, type and
+family, and a decode_token that refuses anything else with InvalidToken."""
 
 import ast
 import time
@@ -13,25 +13,40 @@ from auth_helpers import (
     forge,
     tamper_with_payload,
     tamper_with_signature,
-    unverified_claims,
 )
 from jose import JWTError, jwt
 
-from app.auth.exceptions import InvalidToken
-from app.auth.tokens import TokenClaims, decode_token, issue_token
+from app.security.exceptions import InvalidToken
+from app.security.tokens import TokenClaims, decode_token, encode_token, new_claims
 
 pytestmark = pytest.mark.exercise("auth.tokens")
 
-WHERE = "app/auth/tokens.py (exercise auth.tokens)"
+WHERE = "app/security/tokens.py (exercise auth.tokens)"
 APP_DIR = Path(__file__).resolve().parents[1] / "app"
+FAMILY = "a-login-family"
+
+
+def claims_of(settings, token_type: str = "access", user_id: UUID | None = None) -> TokenClaims:
+    try:
+        claims = new_claims(
+            user_id=user_id or uuid4(), token_type=token_type, family=FAMILY, settings=settings
+        )
+    except NotImplementedError:
+        pytest.fail(f"new_claims is not written yet. Write it in {WHERE}.")
+    assert isinstance(claims, TokenClaims), f"new_claims should return TokenClaims. {WHERE}"
+    return claims
 
 
 def issued(settings, token_type: str = "access", user_id: UUID | None = None) -> str:
-    token = issue_token(user_id=user_id or uuid4(), token_type=token_type, settings=settings)
+    claims = claims_of(settings, token_type, user_id)
+    try:
+        token = encode_token(claims, settings)
+    except NotImplementedError:
+        pytest.fail(f"encode_token is not written yet. Write it in {WHERE}.")
     looks_like_a_jwt = isinstance(token, str) and token.count(".") == 2
     assert looks_like_a_jwt, (
-        f"issue_token should return a signed JWT, three base64url parts joined by dots; it "
-        f"returned {token!r}. Sign the claims with jose's jwt.encode in {WHERE}."
+        f"encode_token should return a signed JWT, three base64url parts joined by dots; it "
+        f"returned {token!r}. Sign the claims with jose's jwt in {WHERE}."
     )
     return token
 
@@ -41,46 +56,61 @@ def decoded(token: str, settings, expected_type: str = "access") -> TokenClaims:
         return decode_token(token, expected_type=expected_type, settings=settings)
     except InvalidToken as error:
         pytest.fail(
-            f"decode_token refused a {expected_type} token that issue_token had just made "
-            f"({error}). Verify it with jwt.decode and return TokenClaims in {WHERE}."
+            f"decode_token refused a good {expected_type} token that encode_token had just "
+            f"made ({error}). Verify it and return its TokenClaims in {WHERE}."
         )
 
 
 @pytest.mark.parametrize("token_type", ["access", "refresh"])
-def test_issue_token_signs_five_claims_with_hs256(settings, token_type):
+def test_new_claims_say_whose_token_of_which_login_and_for_how_long(settings, token_type):
     user_id = uuid4()
     before = int(time.time())
 
-    token = issued(settings, token_type, user_id)
+    claims = claims_of(settings, token_type, user_id)
+    other = claims_of(settings, token_type, user_id)
 
-    assert jwt.get_unverified_header(token).get("alg") == "HS256", (
-        "The token's header should say alg HS256: pass algorithm=ALGORITHM to jwt.encode."
+    assert (claims.sub, claims.type, claims.family) == (user_id, token_type, FAMILY), (
+        f"sub should be the user's id, type {token_type!r} and family the login given; got "
+        f"sub={claims.sub}, type={claims.type!r}, family={claims.family!r}. {WHERE}"
     )
-    try:
-        claims = jwt.decode(
-            token, settings.secret_key.get_secret_value(), algorithms=["HS256"], options={}
-        )
-    except JWTError as error:
-        pytest.fail(f"The token should be signed with settings.secret_key: {error}. {WHERE}")
-    missing = {"sub", "exp", "iat", "jti", "type"} - set(claims)
-    assert not missing, f"The token lacks the claims {sorted(missing)}; it has {claims}."
-    assert claims["sub"] == str(user_id), "`sub` should be the user's id, as text."
-    assert claims["type"] == token_type, f"`type` should be {token_type!r}."
-    assert before <= claims["iat"] <= time.time() + 1, "`iat` should be now, in Unix seconds."
+    issued_now = before <= claims.iat <= time.time() + 1 and claims.nbf == claims.iat
+    assert issued_now, (
+        f"iat (issued at) and nbf (not before) should both be now, in Unix seconds; they are "
+        f"{claims.iat} and {claims.nbf}, and now is about {before}. {WHERE}"
+    )
     lifetime = (
         settings.access_token_ttl_seconds
         if token_type == "access"
         else settings.refresh_token_ttl_seconds
     )
-    assert claims["exp"] - claims["iat"] == lifetime, (
+    assert claims.exp - claims.iat == lifetime, (
         f"A {token_type} token should live {lifetime} s (settings.{token_type}_token_ttl_seconds); "
-        f"exp - iat is {claims['exp'] - claims['iat']}."
+        f"exp - iat is {claims.exp - claims.iat}. {WHERE}"
     )
-    assert claims["jti"], "`jti` should be a non-empty id, such as uuid4().hex."
-    other = unverified_claims(issued(settings, token_type, user_id))
-    assert other["jti"] != claims["jti"], (
-        "Every token needs a jti of its own (uuid4().hex): revocation finds a token by it."
+    ids_of_their_own = bool(claims.jti) and claims.jti != other.jti
+    assert ids_of_their_own, (
+        f"Every token needs a jti of its own (a fresh random id): the login remembers its "
+        f"refresh token by it. Two tokens got {claims.jti!r} and {other.jti!r}. {WHERE}"
     )
+
+
+def test_encode_token_signs_the_claims_with_hs256_and_the_secret_key(settings):
+    token = issued(settings, "refresh")
+
+    assert jwt.get_unverified_header(token).get("alg") == "HS256", (
+        f"The token's header should say alg HS256: sign with ALGORITHM. {WHERE}"
+    )
+    try:
+        payload = jwt.decode(
+            token, settings.secret_key.get_secret_value(), algorithms=["HS256"], options={}
+        )
+    except JWTError as error:
+        pytest.fail(
+            f"The token should be signed with settings.secret_key (its value, not the "
+            f"masked SecretStr): {error}. {WHERE}"
+        )
+    missing = {"sub", "exp", "iat", "nbf", "jti", "type", "family"} - set(payload)
+    assert not missing, f"The token lacks the claims {sorted(missing)}; it has {payload}."
 
 
 def test_decode_token_gives_back_the_claims_of_a_good_token(settings):
@@ -89,8 +119,9 @@ def test_decode_token_gives_back_the_claims_of_a_good_token(settings):
     claims = decoded(issued(settings, "refresh", user_id), settings, "refresh")
 
     assert isinstance(claims, TokenClaims), f"decode_token should return TokenClaims. {WHERE}"
-    assert claims.sub == user_id, "The claims' sub should be the user's id (a UUID)."
-    assert claims.type == "refresh"
+    assert (claims.sub, claims.type, claims.family) == (user_id, "refresh", FAMILY), (
+        f"decode_token should give back the claims encode_token signed; got {claims}. {WHERE}"
+    )
 
 
 ANOTHER_KEY = "another-deployment-signs-with-this-secret-0123456789"
@@ -99,7 +130,11 @@ Forgery = Callable[[UUID], str]
 REFUSED: dict[str, tuple[Forgery, str]] = {
     "expired": (
         lambda uid: forge(claims_for(uid, iat=int(time.time()) - 700, exp=int(time.time()) - 5)),
-        "jwt.decode checks exp for you; do not turn that check off.",
+        "jose checks exp when it verifies; do not turn that check off.",
+    ),
+    "not valid yet (nbf in an hour)": (
+        lambda uid: forge(claims_for(uid, nbf=int(time.time()) + 3600)),
+        "jose checks nbf when it verifies; do not turn that check off.",
     ),
     "signed with another key": (
         lambda uid: forge(claims_for(uid), key=ANOTHER_KEY),
@@ -107,27 +142,27 @@ REFUSED: dict[str, tuple[Forgery, str]] = {
     ),
     "with a tampered signature": (
         lambda uid: tamper_with_signature(forge(claims_for(uid))),
-        "let jwt.decode verify the signature.",
+        "let jose verify the signature; never read claims without it.",
     ),
     "with a tampered payload": (
         lambda uid: tamper_with_payload(forge(claims_for(uid)), sub=str(uuid4())),
-        "let jwt.decode verify the signature.",
+        "let jose verify the signature; never read claims without it.",
     ),
     "with alg none (unsigned)": (
         lambda uid: forge(claims_for(uid), alg="none"),
-        "pass algorithms=[ALGORITHM] to jwt.decode: never let the token choose.",
+        "name the one accepted algorithm yourself when decoding: never let the token choose.",
     ),
     "signed with HS512": (
         lambda uid: forge(claims_for(uid), alg="HS512"),
-        "pass algorithms=[ALGORITHM] to jwt.decode: HS256 and nothing else.",
+        "name the one accepted algorithm yourself when decoding: HS256 and nothing else.",
     ),
     "without jti": (
         lambda uid: forge(claims_for(uid, jti=None)),
-        'require it: options={"require_jti": True, ...}, or TokenClaims refuses it.',
+        "require every claim the service relies on when decoding.",
     ),
     "without exp": (
         lambda uid: forge(claims_for(uid, exp=None)),
-        'require it: options={"require_exp": True, ...}, or a token lives forever.',
+        "require exp when decoding, or a token without it lives forever.",
     ),
     "of type refresh": (
         lambda uid: forge(claims_for(uid, "refresh")),
@@ -135,15 +170,18 @@ REFUSED: dict[str, tuple[Forgery, str]] = {
     ),
     "without type": (
         lambda uid: forge(claims_for(uid, type=None)),
-        "validate the payload with TokenClaims.model_validate, and catch pydantic's "
-        "ValidationError as well as JWTError.",
+        "validate the payload as TokenClaims, and turn pydantic's ValidationError into "
+        "InvalidToken as well.",
     ),
     "whose sub is not a user id": (
         lambda uid: forge(claims_for(uid, sub="admin")),
-        "validate the payload with TokenClaims.model_validate (sub is a UUID), and catch "
-        "pydantic's ValidationError as well as JWTError.",
+        "validate the payload as TokenClaims (sub is a UUID), and turn pydantic's "
+        "ValidationError into InvalidToken as well.",
     ),
-    "that is not a JWT at all": (lambda uid: "not-a-token", "catch jose's JWTError."),
+    "that is not a JWT at all": (
+        lambda uid: "not-a-token",
+        "turn every error jose raises (JWTError) into InvalidToken.",
+    ),
 }
 
 
@@ -161,7 +199,7 @@ def test_decode_token_refuses_a_bad_access_token(settings, forgery):
         pytest.fail(
             f"decode_token should refuse a token {forgery} with InvalidToken; it raised "
             f"{type(error).__name__}: {error}. To refuse it: {what_to_check} Anything that "
-            f"still goes wrong must end as InvalidToken: fix decode_token in {WHERE}."
+            f"goes wrong must end as InvalidToken: fix decode_token in {WHERE}."
         )
     pytest.fail(
         f"decode_token accepted an access token {forgery}. To refuse it: {what_to_check} "
@@ -170,6 +208,7 @@ def test_decode_token_refuses_a_bad_access_token(settings, forgery):
 
 
 def test_decode_token_names_the_one_algorithm(settings, monkeypatch):
+    token = issued(settings)
     calls: list[dict] = []
     real_decode = jwt.decode
 
@@ -178,12 +217,13 @@ def test_decode_token_names_the_one_algorithm(settings, monkeypatch):
         return real_decode(*args, **kwargs)
 
     monkeypatch.setattr(jwt, "decode", spy)
-    decoded(issued(settings), settings)
+    decoded(token, settings)
 
     assert calls, f"decode_token should verify the token with jose's jwt.decode. {WHERE}"
     assert calls[0].get("algorithms") == ["HS256"], (
-        f"Pass algorithms=[ALGORITHM] to jwt.decode, by keyword; it got "
-        f"{calls[0].get('algorithms')!r}. Without it, the token's header picks the algorithm."
+        f"Pass the algorithms jwt.decode may accept, [ALGORITHM], by keyword; it got "
+        f"{calls[0].get('algorithms')!r}. Without it, the token's header picks the algorithm. "
+        f"{WHERE}"
     )
 
 
@@ -203,7 +243,7 @@ def test_only_tokens_py_imports_jose():
         if imports_jose(path)
     )
 
-    assert importers == ["app/auth/tokens.py"], (
-        f"app/auth/tokens.py, and only it, should import jose (one place to audit every JWT "
-        f"call); these modules do: {importers or 'none'}."
+    assert importers == ["app/security/tokens.py"], (
+        f"app/security/tokens.py, and only it, should import jose (one place to audit every "
+        f"JWT call); these modules do: {importers or 'none'}."
     )

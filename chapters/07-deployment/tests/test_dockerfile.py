@@ -196,6 +196,7 @@ def test_the_built_image_runs_healthy_as_its_non_root_user(settings, workshop_no
     container = run_detached(engine, image, settings)
     try:
         status = engine.wait_healthy(container, timeout=120)
+        check_says = engine.last_health_check(container) if status != "healthy" else ""
         uid = engine.run("exec", container, "id", "-u", check=False).stdout.strip()
         logs = engine.logs(container)
     finally:
@@ -203,8 +204,9 @@ def test_the_built_image_runs_healthy_as_its_non_root_user(settings, workshop_no
 
     assert status == "healthy", (
         f"The container's HEALTHCHECK reports {status!r}"
-        f"{' (the image has none)' if status == 'none' else ''}; the service said:\n"
-        f"{logs[-1500:]}\n{WHERE}"
+        f"{' (the image has none)' if status == 'none' else ''}"
+        f"{f'; run once more, it says: {check_says}' if check_says else ''}. {WHERE}\n"
+        f"The service's last lines:\n{logs[-1200:]}"
     )
     assert uid not in {"", "0"}, (
         f"The container's process runs as uid {uid or '?'}: root. Switch to your system user "

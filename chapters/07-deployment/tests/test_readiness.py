@@ -1,9 +1,9 @@
 """Exercise deployment.readiness: 200 when PostgreSQL and Redis answer, 503 naming what is down."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -51,11 +51,11 @@ async def silent_server() -> AsyncIterator[int]:
 
 @asynccontextmanager
 async def relays_that_wait_for_each_other(
-    targets: dict[str, tuple[str, int]],
+    targets: dict[str, Callable[[], Awaitable[tuple]]],
 ) -> AsyncIterator[dict[str, int]]:
-    """A TCP relay in front of each server ({name: (host, port)}). A relay forwards nothing
-    until every relay has been connected to: checks made at the same time get through, a check
-    that waits for the other's answer before starting waits on its own until it gives up."""
+    """A TCP relay in front of each server ({name: how to connect to it}). A relay forwards
+    nothing until every relay has been connected to: checks made at the same time get through,
+    a check that waits for the other's answer before starting waits alone until it gives up."""
     connected = {name: asyncio.Event() for name in targets}
     tasks: set[asyncio.Task] = set()
 
@@ -74,7 +74,7 @@ async def relays_that_wait_for_each_other(
             connected[name].set()
             try:
                 await asyncio.gather(*(event.wait() for event in connected.values()))
-                upstream_reader, upstream_writer = await asyncio.open_connection(*targets[name])
+                upstream_reader, upstream_writer = await targets[name]()
             except (OSError, asyncio.CancelledError):
                 writer.close()
                 return
@@ -99,11 +99,25 @@ async def relays_that_wait_for_each_other(
                 task.cancel()
 
 
+def connector(url: str, default_port: int) -> Callable[[], Awaitable[tuple]]:
+    """How to open a connection to the server of a URL: TCP, or PostgreSQL's Unix socket when
+    the URL names its directory (`?host=/path`, as the embedded PostgreSQL's does)."""
+    parts = urlsplit(url)
+    port = parts.port or default_port
+    socket_directory = parse_qs(parts.query).get("host", [""])[0]
+    if not parts.hostname and socket_directory.startswith("/"):
+        path = f"{socket_directory}/.s.PGSQL.{port}"
+        return lambda: asyncio.open_unix_connection(path)
+    return lambda: asyncio.open_connection(parts.hostname or "127.0.0.1", port)
+
+
 def through_port(url: str, port: int) -> str:
+    """The URL pointed at 127.0.0.1:port over TCP (a socket directory in the query dropped)."""
     parts = urlsplit(url)
     credentials = parts.netloc.rpartition("@")[0]
     netloc = f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "host"])
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def readiness_problem(response, *, down: str) -> dict:
@@ -193,10 +207,9 @@ async def test_a_hung_dependency_is_down_within_the_timeout(settings):
 
 @pytest.mark.timeout(60)
 async def test_both_checks_run_at_the_same_time(settings):
-    database, redis_url = urlsplit(settings.database_url), urlsplit(settings.redis_url)
     targets = {
-        "postgres": (database.hostname, database.port or 5432),
-        "redis": (redis_url.hostname, redis_url.port or 6379),
+        "postgres": connector(settings.database_url, 5432),
+        "redis": connector(settings.redis_url, 6379),
     }
     async with relays_that_wait_for_each_other(targets) as ports:
         through_relays = {

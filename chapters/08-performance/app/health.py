@@ -5,15 +5,17 @@ from collections.abc import Awaitable
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.problems import ProblemResponse, problem
+from app.dependencies import ResourcesDep
+from app.problems import ProblemResponse, problem, problem_responses
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(prefix="/health", tags=["operations"])
 
 
-@router.get("/live")
+@router.get("/live", summary="Liveness: the process is up")
 async def live() -> dict[str, str]:
-    """Liveness: the process is up and serving. It checks nothing else, on purpose."""
+    """Answers while the event loop runs; checks nothing else, so a restart cannot fix it."""
     return {"status": "ok"}
 
 
@@ -26,20 +28,26 @@ async def _check(probe: Awaitable[object], seconds: float) -> str:
     return "ok"
 
 
-async def _ping_postgres(request: Request) -> None:
-    async with request.app.state.engine.connect() as connection:
+async def _ping_postgres(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
 
 
-@router.get("/ready", response_model=None)
-async def ready(request: Request) -> dict[str, str | dict[str, str]] | ProblemResponse:
-    """Readiness: PostgreSQL and Redis answer in time. 503 names what is down, so a load
-    balancer stops sending traffic here until it is back."""
-    timeout = request.app.state.settings.health_check_timeout_seconds
-    # Both at once: a slow PostgreSQL does not delay the answer about Redis.
+@router.get(
+    "/ready",
+    summary="Readiness: PostgreSQL and Redis answer",
+    response_model=None,
+    responses=problem_responses(503),
+)
+async def ready(
+    request: Request, resources: ResourcesDep
+) -> dict[str, str | dict[str, str]] | ProblemResponse:
+    """503 naming what is down, so a load balancer stops sending traffic here meanwhile."""
+    timeout = resources.settings.health_check_timeout_seconds
+    # Both at once: a hanging PostgreSQL must not delay the answer about Redis.
     postgres, redis = await asyncio.gather(
-        _check(_ping_postgres(request), timeout),
-        _check(request.app.state.redis.ping(), timeout),
+        _check(_ping_postgres(resources.engine), timeout),
+        _check(resources.redis.ping(), timeout),
     )
     checks = {"postgres": postgres, "redis": redis}
     down = [name for name, state in checks.items() if state != "ok"]

@@ -2,12 +2,13 @@
 a query counter and factories (the shape every chapter shares; see CONTRIBUTING.md).
 
 The plugin gives the session its own database and Redis namespace; each test gets a fresh
-app, truncated tables and a Redis prefix of its own.
+app, truncated tables and a Redis prefix of its own. The lifespan's objects are read as
+`app.state.resources.<name>` (engine, read_engine, sessionmaker, redis, password_hasher, ...).
 """
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
@@ -22,10 +23,17 @@ from app.config import Settings
 from app.database import Base
 from app.main import create_app
 from app.users import service
+from app.users.models import Role
 from app.users.schemas import UserCreate
 
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
 DEFAULT_PASSWORD = "correct horse battery staple"
+# Cheap argon2 keeps the suite fast; chapter 04 proves the real parameters.
+FAST_PASSWORD_HASHING = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_cost_kib": 1024,
+    "password_hash_parallelism": 1,
+}
 
 
 @pytest.fixture
@@ -41,10 +49,7 @@ def settings(database_url: str, redis_url: str, redis_namespace: str) -> Setting
         # A busy machine can stall Redis past the production timeout: fail-open code would
         # then behave differently from one run to the next.
         redis_socket_timeout_seconds=5.0,
-        # Cheap argon2 keeps the suite fast; chapter 04 proves the real parameters.
-        password_hash_time_cost=1,
-        password_hash_memory_cost_kib=1024,
-        password_hash_parallelism=1,
+        **FAST_PASSWORD_HASHING,
     )
 
 
@@ -66,7 +71,7 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The app under its lifespan (httpx's transport does not run it), tables emptied first."""
     application = create_app(settings)
     async with LifespanManager(application):
-        async with application.state.engine.begin() as connection:
+        async with application.state.resources.engine.begin() as connection:
             tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
             await connection.execute(text(f"TRUNCATE {tables}"))
         yield application
@@ -91,30 +96,65 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
         yield http_client
 
 
+AppWith = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, AsyncClient]]]
+
+
+@pytest.fixture
+def app_with(settings: Settings, database_schema: None) -> AppWith:
+    """`async with app_with(metrics_token=...) as (app, client):` other settings, same rest."""
+
+    @asynccontextmanager
+    async def start(**overrides: object) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
+        changed = Settings(_env_file=None, **{**settings.model_dump(), **overrides})
+        async with running_app(changed) as application, client_for(application) as http_client:
+            yield application, http_client
+
+    return start
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    rows: int  # the rows PostgreSQL answered with (-1 when the driver cannot say)
+    pool: str  # which of the app's pools sent it: "sessions' pool" or "cache's read pool"
+
+
 @dataclass
 class QueryCounter:
-    statements: list[str] = field(default_factory=list)
+    sent: list[Statement] = field(default_factory=list)
+
+    @property
+    def statements(self) -> list[str]:
+        return [statement.sql for statement in self.sent]
 
     @property
     def count(self) -> int:
-        return len(self.statements)
+        return len(self.sent)
 
     def reset(self) -> None:
-        self.statements.clear()
+        self.sent.clear()
 
 
 @pytest.fixture
 def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
-    """Counts the SQL statements the app's engine sends from now on."""
+    """Records the SQL statements both of the app's pools send from now on: the sessions'
+    (app.state.resources.engine) and the user cache's reads (read_engine)."""
     counter = QueryCounter()
+    engines = {
+        "sessions' pool": app.state.resources.engine.sync_engine,
+        "cache's read pool": app.state.resources.read_engine.sync_engine,
+    }
+    listeners = []
+    for name, engine in engines.items():
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        counter.statements.append(statement)
+        def record(conn, cursor, statement, parameters, context, executemany, name=name):
+            counter.sent.append(Statement(sql=statement, rows=cursor.rowcount, pool=name))
 
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
+        event.listen(engine, "after_cursor_execute", record)
+        listeners.append((engine, record))
     yield counter
-    event.remove(engine, "before_cursor_execute", record)
+    for engine, record in listeners:
+        event.remove(engine, "after_cursor_execute", record)
 
 
 @dataclass(frozen=True)
@@ -122,6 +162,7 @@ class TestUser:
     id: UUID
     email: str
     password: str
+    role: Role
 
 
 CreateUser = Callable[..., Awaitable[TestUser]]
@@ -129,17 +170,22 @@ CreateUser = Callable[..., Awaitable[TestUser]]
 
 @pytest.fixture
 def create_user(app: FastAPI) -> CreateUser:
-    """Factory: `await create_user()` inserts a user through the service."""
+    """Factory: `await create_user(role=Role.ADMIN)` inserts a user through the service."""
 
-    async def factory(*, email: str | None = None, password: str = DEFAULT_PASSWORD) -> TestUser:
+    async def factory(
+        *, email: str | None = None, password: str = DEFAULT_PASSWORD, role: Role = Role.USER
+    ) -> TestUser:
         email = email or f"user-{uuid4().hex[:10]}@example.com"
-        async with app.state.sessionmaker() as session:
+        async with app.state.resources.sessionmaker() as session:
             user = await service.create_user(
                 session,
                 data=UserCreate(email=email, password=password, full_name="Ada Lovelace"),
-                password_hasher=app.state.password_hasher,
+                password_hasher=app.state.resources.password_hasher,
             )
-        return TestUser(id=user.id, email=email, password=password)
+            if role != Role.USER:
+                user.role = role
+                await session.commit()
+        return TestUser(id=user.id, email=email, password=password, role=role)
 
     return factory
 

@@ -1,129 +1,170 @@
-"""Exercise performance.metrics: /metrics serves request latency by route template.
+"""Exercise performance.metrics: every request timed and counted, by route template.
 
-Metrics live in prometheus_client's global registry, shared by every app of the test
-session, so each test compares the values before and after its own requests.
+The metrics are read from GET /metrics (given), before and after the test's own requests:
+the registry is shared by every app of the test session.
 """
 
+import asyncio
+import re
 from uuid import uuid4
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-from prometheus_client.samples import Sample
+from scraping import Samples, scrape
 
 pytestmark = pytest.mark.exercise("performance.metrics")
 
-WHERE = "(exercise performance.metrics, app/metrics.py)"
+WHERE = "(exercise performance.metrics: MetricsMiddleware in app/metrics.py)"
 LATENCY = "http_request_duration_seconds"
+RESPONSES = "http_responses_total"
+KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}
+SLOW_SECONDS = 0.05
+RAW_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 
 
-async def scrape(client) -> list[Sample]:
-    """Every sample that GET /metrics serves right now."""
-    response = await client.get("/metrics")
-    assert response.status_code == 200, (
-        f"GET /metrics should answer 200 with the metrics in the Prometheus text format; it "
-        f"answered {response.status_code}. Add the route to `router` {WHERE}."
-    )
-    content_type = response.headers.get("content-type", "")
-    assert content_type.startswith("text/plain"), (
-        f"/metrics should be served as the Prometheus text format (prometheus_client's "
-        f"CONTENT_TYPE_LATEST, text/plain); its content type is {content_type!r} {WHERE}."
-    )
-    try:
-        families = list(text_string_to_metric_families(response.text))
-    except ValueError as error:
-        pytest.fail(
-            f"/metrics is not in the Prometheus text format ({error}); serve "
-            f"prometheus_client's generate_latest() {WHERE}."
-        )
-    return [sample for family in families for sample in family.samples]
+def rose(after: Samples, before: Samples, name: str, **labels: str) -> float:
+    return after.value(name, **labels) - before.value(name, **labels)
 
 
-def request_count(samples: list[Sample], *, method: str, route: str) -> float:
-    """How many requests the latency histogram has seen for this method and route label."""
-    return sum(
-        sample.value
-        for sample in samples
-        if sample.name == f"{LATENCY}_count"
-        and sample.labels.get("method") == method
-        and sample.labels.get("route") == route
-    )
+def seen_labels(samples: Samples) -> str:
+    routes = sorted(samples.label_values(f"{LATENCY}_count", "route"))
+    methods = sorted(samples.label_values(f"{LATENCY}_count", "method"))
+    return f"route labels seen: {routes or 'none'}; method labels seen: {methods or 'none'}"
 
 
-def route_labels(samples: list[Sample]) -> set[str]:
-    return {
-        sample.labels["route"]
-        for sample in samples
-        if sample.name == f"{LATENCY}_count" and "route" in sample.labels
-    }
-
-
-async def test_metrics_are_served_in_the_prometheus_text_format(client):
-    await client.get("/health/live")
-
-    samples = await scrape(client)
-
-    names = {sample.name for sample in samples}
-    assert f"{LATENCY}_count" in names, (
-        f"After a request, /metrics should hold the latency histogram {LATENCY} (its "
-        f"_bucket, _sum and _count samples); it has {sorted(names)[:12]}. Time each request "
-        f"in MetricsMiddleware and observe the seconds in REQUEST_DURATION {WHERE}."
-    )
-
-
-async def test_latency_is_counted_by_route_template_not_by_raw_path(client, create_user, login):
-    user = await create_user()
-    headers = (await login(user)).headers
+async def test_requests_are_counted_by_route_template_and_status(client, create_user, login):
+    reader, target = await create_user(), await create_user()
+    headers = (await login(reader)).headers
     before = await scrape(client)
 
-    for _ in range(2):
-        response = await client.get(f"/users/{user.id}", headers=headers)
-        assert response.status_code == 200, (
-            f"GET /users/<id> should answer 200 whatever the middleware measures; it answered "
-            f"{response.status_code}: {response.text[:200]} {WHERE}"
-        )
+    statuses = [
+        (await client.get(f"/users/{target.id}", headers=headers)).status_code,
+        (await client.get(f"/users/{target.id}", headers=headers)).status_code,
+        (await client.get(f"/users/{uuid4()}", headers=headers)).status_code,
+    ]
     after = await scrape(client)
 
-    counted = request_count(after, method="GET", route="/users/{user_id}") - request_count(
-        before, method="GET", route="/users/{user_id}"
+    assert statuses == [200, 200, 404], (
+        f"Two reads of a user and one of an unknown id should answer 200, 200, 404 whatever "
+        f"the middleware measures; they answered {statuses} {WHERE}."
     )
-    seen = sorted(route_labels(after))
-    assert counted == 2, (
-        f"Two GET /users/<id> requests should add 2 to {LATENCY}_count with the labels "
-        f'method="GET", route="/users/{{user_id}}"; it rose by {counted:g}. Route labels '
-        f"seen: {seen}. Observe every request in MetricsMiddleware, labelled by "
-        f"route_template(scope): the matched route's path. The router records the route in "
-        f"the scope while it handles the request, so read it after `await self.app(...)`, "
-        f"not before {WHERE}."
+    routes = after.label_values(RESPONSES, "route") | after.label_values(
+        f"{LATENCY}_count", "route"
     )
-    raw_id_labels = [label for label in seen if str(user.id) in label]
-    assert not raw_id_labels, (
-        f"A route label holds a raw user id: {raw_id_labels}. One time series per user "
-        f"exhausts Prometheus: label by the route template, `/users/{{user_id}}` {WHERE}."
+    raw = sorted(label for label in routes if RAW_ID.search(label))
+    assert not raw, (
+        f"A route label holds a raw id: {raw[:2]}. One series per user would grow without "
+        f"bound: label by the route template that matched, /users/{{user_id}} {WHERE}."
+    )
+    route = {"method": "GET", "route": "/users/{user_id}"}
+    timed = rose(after, before, f"{LATENCY}_count", **route)
+    assert timed == 3, (
+        f'Three GET /users/<id> should add 3 to {LATENCY}_count{{method="GET", '
+        f'route="/users/{{user_id}}"}}; it rose by {timed:g} ({seen_labels(after)}). Time '
+        f"every HTTP request in REQUEST_DURATION, labelled by the route template that "
+        f"matched: the router records it in the scope while it handles the request {WHERE}."
+    )
+    counted = {
+        status: rose(after, before, RESPONSES, **route, status=status) for status in ("200", "404")
+    }
+    assert counted == {"200": 2, "404": 1}, (
+        f'{RESPONSES}{{method="GET", route="/users/{{user_id}}"}} should rise by 2 with '
+        f'status="200" and by 1 with status="404"; it rose by {counted}. Count each answer '
+        f"in RESPONSES with the status code the app sent, as text {WHERE}."
     )
 
 
-async def test_requests_that_match_no_route_share_one_unmatched_label(client):
+async def test_paths_that_match_no_route_share_one_label(client):
     paths = [f"/no-such-page/{uuid4().hex}" for _ in range(2)]
     before = await scrape(client)
 
     for path in paths:
-        response = await client.get(path)
-        assert response.status_code == 404, (
-            f"GET {path} should answer 404; it answered {response.status_code}. When no route "
-            f'matched, the scope has no "route": route_template must not fail then {WHERE}.'
-        )
+        assert (await client.get(path)).status_code == 404, f"GET {path} should answer 404"
     after = await scrape(client)
 
-    counted = request_count(after, method="GET", route="unmatched") - request_count(
-        before, method="GET", route="unmatched"
-    )
-    assert counted == 2, (
-        f'Two requests to unknown paths should add 2 to the series route="unmatched"; it '
-        f"rose by {counted:g}. Route labels seen: {sorted(route_labels(after))}. When no "
-        f'route matched, route_template(scope) should return "unmatched" {WHERE}.'
-    )
-    leaked = sorted(label for label in route_labels(after) if "no-such-page" in label)
+    leaked = sorted(label for label in after.label_values(RESPONSES, "route") if "no-such" in label)
     assert not leaked, (
-        f"Unknown paths became route labels: {leaked}. Anyone could create series by "
-        f'requesting random URLs: label them all "unmatched" {WHERE}.'
+        f"Unknown paths became route labels: {leaked}. Anyone could create series by asking "
+        f"for random URLs: every request that matched no route shares one label {WHERE}."
+    )
+    unmatched = rose(after, before, RESPONSES, method="GET", route="unmatched", status="404")
+    assert unmatched == 2, (
+        f'Two requests to unknown paths should add 2 to {RESPONSES}{{method="GET", '
+        f'route="unmatched", status="404"}}; it rose by {unmatched:g} ({seen_labels(after)}). '
+        f"app/middleware.py's route_template(scope) names them unmatched {WHERE}."
+    )
+
+
+async def test_made_up_methods_share_one_label(client):
+    made_up = [f"X{uuid4().hex[:8].upper()}" for _ in range(3)]
+    before = await scrape(client)
+
+    for method in made_up:
+        response = await client.request(method, "/users")
+        assert response.status_code == 405, f"{method} /users should answer 405 Method Not Allowed"
+    after = await scrape(client)
+
+    methods = after.label_values(RESPONSES, "method") | after.label_values(
+        f"{LATENCY}_count", "method"
+    )
+    invented = sorted(methods - KNOWN_METHODS)
+    assert not invented, (
+        f"Methods a client made up became labels: {invented[:5]}. The server passes any "
+        f"method it is sent (2,000 made-up ones grew a real /metrics tenfold): keep the label "
+        f"to the HTTP methods you know and count every other one under a single value, "
+        f"OTHER {WHERE}."
+    )
+    other = rose(after, before, RESPONSES, method="OTHER", route="/users", status="405")
+    assert other == 3, (
+        f'Three requests with made-up methods should add 3 to {RESPONSES}{{method="OTHER", '
+        f'route="/users", status="405"}}; it rose by {other:g}: they must be counted, under '
+        f"OTHER {WHERE}."
+    )
+
+
+async def test_the_seconds_observed_are_the_time_the_app_took(app, client):
+    async def slow_route() -> dict[str, float]:
+        await asyncio.sleep(SLOW_SECONDS)
+        return {"slept": SLOW_SECONDS}
+
+    app.add_api_route("/slow-for-the-test", slow_route, methods=["GET"])
+    route = {"method": "GET", "route": "/slow-for-the-test"}
+    before = await scrape(client)
+
+    response = await client.get("/slow-for-the-test")
+    after = await scrape(client)
+
+    assert response.status_code == 200, f"the test's slow route answered {response.status_code}"
+    count = rose(after, before, f"{LATENCY}_count", **route)
+    seconds = rose(after, before, f"{LATENCY}_sum", **route)
+    assert count == 1, (
+        f"One request to the test's route should add 1 to {LATENCY}_count{{route="
+        f'"/slow-for-the-test"}}; it rose by {count:g} ({seen_labels(after)}) {WHERE}.'
+    )
+    assert seconds >= SLOW_SECONDS, (
+        f"A request that took at least {SLOW_SECONDS * 1000:.0f} ms was observed as "
+        f"{seconds:.6f} s: the duration does not cover the app's work. Was the clock read a "
+        f"second time before the app had answered, or the start taken after it? {WHERE}"
+    )
+
+
+async def test_a_request_whose_route_raised_is_counted_as_a_500(app, client):
+    async def failing_route() -> None:
+        raise RuntimeError("planted by the test: an unhandled error in a route")
+
+    app.add_api_route("/fails-for-the-test", failing_route, methods=["GET"])
+    route = {"method": "GET", "route": "/fails-for-the-test"}
+    before = await scrape(client)
+
+    response = await client.get("/fails-for-the-test")
+    after = await scrape(client)
+
+    assert response.status_code == 500, f"the test's failing route answered {response.status_code}"
+    timed = rose(after, before, f"{LATENCY}_count", **route)
+    counted = rose(after, before, RESPONSES, **route, status="500")
+    assert (timed, counted) == (1, 1), (
+        f"A request whose route raised got a 500, but it added {timed:g} to {LATENCY}_count "
+        f'and {counted:g} to {RESPONSES}{{status="500"}} (1 and 1 expected; '
+        f"{seen_labels(after)}). The exception passes through the middleware on its way to "
+        f"the server's error handler: record the request whether the app returned or raised, "
+        f"with 500 as its status when no answer had started {WHERE}."
     )

@@ -1,102 +1,162 @@
-"""Exercise performance.resource_metrics: cache hits and misses, and the pool's connections.
+"""Exercise performance.resource_metrics: cache lookups by result, and connections in use.
 
-The values are read from prometheus_client's global registry, the one /metrics serves. It is
-shared by every app of the test session, so each test compares before and after.
+Read from GET /metrics before and after the test's own work: the registry is shared by every
+app of the test session.
 """
 
+import asyncio
+
 import pytest
-from prometheus_client import REGISTRY
 from redis.asyncio import Redis
+from scraping import Samples, scrape
 
 from app.users.cache import UserCache
 
 pytestmark = pytest.mark.exercise("performance.resource_metrics")
 
-EXERCISE = "(exercise performance.resource_metrics)"
-CACHE_WHERE = f"Count it in UserCache.get_user, app/users/cache.py {EXERCISE}."
-POOL_WHERE = f"Finish track_pool_usage in app/metrics.py {EXERCISE}."
+EXERCISE = "(exercise performance.resource_metrics"
+CACHE_WHERE = f"{EXERCISE}: UserCache in app/users/cache.py)"
+POOL_WHERE = f"{EXERCISE}: track_pool_usage in app/metrics.py)"
+LOOKUPS = "cache_lookups_total"
+IN_USE = "db_pool_connections_in_use"
 # Nothing listens on port 1: every Redis call fails at once, as when Redis is down.
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
+CONCURRENT_READERS = 20
+SECONDS_TO_GATHER = 10  # a bound for Redis to answer every reader, not a speed test
 
 
-def cache_lookups(result: str) -> float:
-    labels = {"cache": "user", "result": result}
-    return REGISTRY.get_sample_value("cache_lookups_total", labels) or 0.0
+def lookups(after: Samples, before: Samples) -> dict[str, int]:
+    return {
+        result: int(
+            after.value(LOOKUPS, cache="user", result=result)
+            - before.value(LOOKUPS, cache="user", result=result)
+        )
+        for result in ("hit", "miss", "error")
+    }
 
 
-def counted(since: tuple[float, float]) -> str:
-    hits, misses = cache_lookups("hit") - since[0], cache_lookups("miss") - since[1]
-    return f"hits +{hits:g}, misses +{misses:g}"
+def cache_of(app, *, redis: Redis | None = None) -> UserCache:
+    """A UserCache on the running app's resources, as a request gets one."""
+    resources = app.state.resources
+    return UserCache(
+        redis=redis or resources.redis,
+        engine=resources.read_engine,
+        settings=resources.settings,
+        flights=resources.flights,
+    )
 
 
-def pool_in_use() -> float:
-    return REGISTRY.get_sample_value("db_pool_connections_in_use") or 0.0
-
-
-async def test_a_cold_read_is_a_miss_and_the_next_read_a_hit(app, create_user):
+async def test_a_cold_read_is_a_miss_and_the_next_read_a_hit(app, client, create_user):
     user = await create_user()
-    before = cache_lookups("hit"), cache_lookups("miss")
+    cache = cache_of(app)
+    before = await scrape(client)
 
-    await app.state.user_cache.get_user(user.id)
-    cold = counted(since=before)
-    await app.state.user_cache.get_user(user.id)
-    warm = counted(since=before)
+    await cache.get_user(user.id)
+    cold = lookups(await scrape(client), before)
+    await cache.get_user(user.id)
+    warm = lookups(await scrape(client), before)
 
-    assert cold == "hits +0, misses +1", (
-        f"The first read of a user is a miss: "
-        f'cache_lookups_total{{cache="user",result="miss"}} should rise by 1 and the hits stay '
-        f"put; got {cold}. {CACHE_WHERE}"
+    assert cold == {"hit": 0, "miss": 1, "error": 0}, (
+        f'The first read of a user finds no entry: {LOOKUPS}{{cache="user", result="miss"}} '
+        f"should rise by 1 and nothing else; the counts rose by {cold}. Count each lookup "
+        f"as a hit or a miss {CACHE_WHERE}."
     )
-    assert warm == "hits +1, misses +1", (
-        f"The second read comes from Redis: a hit. After both reads, expected hits +1, "
-        f"misses +1; got {warm}. {CACHE_WHERE}"
+    assert warm == {"hit": 1, "miss": 1, "error": 0}, (
+        f"The second read is served from Redis: after both reads, one hit and one miss; the "
+        f"counts rose by {warm} {CACHE_WHERE}."
     )
 
 
-async def test_a_read_while_redis_is_down_counts_as_a_miss(app, settings, create_user):
+async def test_readers_missing_together_are_each_a_miss(
+    app, client, create_user, login, query_counter, monkeypatch
+):
+    reader, target = await create_user(), await create_user()
+    headers = (await login(reader)).headers
+    assert (await client.get("/users/me", headers=headers)).status_code == 200  # reader cached
+    # Hold the database load until Redis has answered every reader, so all of them miss.
+    redis = app.state.resources.redis
+    all_answered, answered = asyncio.Event(), 0
+    original_mget, original_load = redis.mget, UserCache._from_database
+
+    async def counted_mget(*args, **kwargs):
+        nonlocal answered
+        entries = await original_mget(*args, **kwargs)
+        answered += 1
+        if answered >= CONCURRENT_READERS:
+            all_answered.set()
+        return entries
+
+    async def load_once_all_answered(self, user_id):
+        if user_id == target.id:
+            await asyncio.wait_for(all_answered.wait(), SECONDS_TO_GATHER)
+        return await original_load(self, user_id)
+
+    monkeypatch.setattr(redis, "mget", counted_mget)
+    monkeypatch.setattr(UserCache, "_from_database", load_once_all_answered)
+    before = await scrape(client)
+    query_counter.reset()
+
+    responses = await asyncio.gather(
+        *(client.get(f"/users/{target.id}", headers=headers) for _ in range(CONCURRENT_READERS))
+    )
+    counted = lookups(await scrape(client), before)
+
+    statuses = sorted({response.status_code for response in responses})
+    assert statuses == [200], f"Every concurrent read should answer 200; got {statuses}."
+    assert query_counter.count == 1, (
+        f"{CONCURRENT_READERS} concurrent misses should still share one database load "
+        f"(single flight); they sent {query_counter.count} statements {CACHE_WHERE}."
+    )
+    expected = {"hit": CONCURRENT_READERS, "miss": CONCURRENT_READERS, "error": 0}
+    assert counted == expected, (
+        f"{CONCURRENT_READERS} readers found the target's entry missing at the same moment "
+        f"(and their own entry cached): that is {CONCURRENT_READERS} misses and "
+        f"{CONCURRENT_READERS} hits, though one load served them all. The counts rose by "
+        f"{counted}. A miss counted in the load counts loads, not lookups: count where the "
+        f"entry is looked at {CACHE_WHERE}."
+    )
+
+
+async def test_a_read_while_redis_is_down_is_an_error_not_a_miss(app, client, create_user):
     user = await create_user()
     dead_redis = Redis.from_url(DEAD_REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    cache = UserCache(redis=dead_redis, sessionmaker=app.state.sessionmaker, settings=settings)
-    before = cache_lookups("hit"), cache_lookups("miss")
+    before = await scrape(client)
 
     try:
-        found = await cache.get_user(user.id)
+        found = await cache_of(app, redis=dead_redis).get_user(user.id)
     finally:
         await dead_redis.aclose()
+    counted = lookups(await scrape(client), before)
 
     assert found.id == user.id, "With Redis down, the user should still come from PostgreSQL."
-    rose = counted(since=before)
-    assert rose == "hits +0, misses +1", (
-        f"A read while Redis is down goes to PostgreSQL: it is a miss, and should add 1 to "
-        f"the misses; got {rose}. Count the miss where get_user goes on to the database, "
-        f"whatever emptied the cache read. {CACHE_WHERE}"
+    assert counted == {"hit": 0, "miss": 0, "error": 1}, (
+        f'A lookup that Redis could not answer should add 1 to {LOOKUPS}{{cache="user", '
+        f'result="error"}} and nothing else: an outage must not look like a cold cache. The '
+        f"counts rose by {counted} {CACHE_WHERE}."
     )
 
 
-async def test_the_pool_gauge_follows_connections_in_and_out(app, client, create_user):
-    user = await create_user()
-    idle = pool_in_use()
+async def test_the_gauge_follows_the_connections_of_both_pools(app, client, create_user):
+    resources = app.state.resources
+    idle = (await scrape(client)).value(IN_USE)
 
-    async with app.state.engine.connect():
-        held = pool_in_use()
-    released = pool_in_use()
-    response = await client.post(
-        "/users", json={"email": "grace@example.com", "password": "correct horse battery"}
-    )
-    assert response.status_code == 201, response.text
-    await app.state.user_cache.get_user(user.id)  # a load on a session of its own
-    after_requests = pool_in_use()
+    async with resources.engine.connect():
+        one_session = (await scrape(client)).value(IN_USE)
+        async with resources.read_engine.connect():
+            both = (await scrape(client)).value(IN_USE)
+    released = (await scrape(client)).value(IN_USE)
+    await cache_of(app).get_user((await create_user()).id)  # a load through the read pool
+    after_work = (await scrape(client)).value(IN_USE)
 
-    assert held == idle + 1, (
-        f"While a connection is checked out of the pool, db_pool_connections_in_use should "
-        f"be one higher ({idle + 1:g}); it is {held:g}. Listen to the pool's checkout and "
-        f"checkin events. {POOL_WHERE}"
+    held = {"sessions' pool": one_session - idle, "both pools": both - idle}
+    assert held == {"sessions' pool": 1, "both pools": 2}, (
+        f"Holding a connection of the sessions' pool, then one of the cache's read pool too, "
+        f"should move {IN_USE} up by 1, then 2; it moved by {held}. The gauge counts the "
+        f"connections in use in every pool the lifespan passes to track_pool_usage, as they "
+        f"are handed out {POOL_WHERE}."
     )
-    assert released == idle, (
-        f"Once the connection is back in the pool the gauge should return to {idle:g}; it is "
-        f"{released:g}. Move it down on checkin. {POOL_WHERE}"
-    )
-    assert after_requests == idle, (
-        f"After requests have ended, every connection is back: the gauge should be "
-        f"{idle:g} again; it is {after_requests:g}. {POOL_WHERE}"
+    assert (released, after_work) == (idle, idle), (
+        f"Once the connections are back in their pools the gauge should be {idle:g} again; "
+        f"it was {released:g}, then {after_work:g} after a cache load. Move it down when a "
+        f"connection comes back {POOL_WHERE}."
     )

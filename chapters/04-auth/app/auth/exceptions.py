@@ -1,4 +1,4 @@
-"""What can go wrong with authentication, in the domain's words (the routes turn it into HTTP)."""
+"""What can go wrong when logging in and refreshing (the routes turn it into HTTP)."""
 
 
 class InvalidCredentials(Exception):
@@ -7,15 +7,9 @@ class InvalidCredentials(Exception):
         super().__init__("The email or the password is wrong.")
 
 
-class InvalidToken(Exception):
-    """Malformed, badly signed, expired, of the other type, or its user is gone."""
-
-
-class TokenRevoked(Exception):
-    def __init__(self) -> None:
-        super().__init__("This token has been revoked; log in again.")
-
-
 class RefreshTokenReused(Exception):
     def __init__(self) -> None:
-        super().__init__("This refresh token was already used or revoked; log in again.")
+        super().__init__(
+            "This refresh token was already used, so it may have been stolen: every token of "
+            "this login has been revoked. Log in again."
+        )

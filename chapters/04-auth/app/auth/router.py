@@ -1,58 +1,99 @@
-"""`/auth`: log in (OAuth2 password flow), refresh, log out."""
+"""`/auth`: log in (OAuth2 password flow), refresh, log out.
 
+Token answers carry `Cache-Control: no-store` (RFC 6749, section 5.1): no cache, proxy or
+browser history may keep a copy of the tokens.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.auth.dependencies import unauthorized
-from app.auth.exceptions import InvalidToken, RefreshTokenReused
-from app.auth.schemas import LogoutRequest, RefreshRequest, TokenPair
+from app.auth.dependencies import limit_logins, limit_refreshes
+from app.auth.exceptions import InvalidCredentials, RefreshTokenReused
+from app.auth.schemas import RefreshRequest, TokenPair
 from app.auth.service import rotate_refresh_token
 from app.dependencies import (
-    AccessClaims,
+    LoginsDep,
     PasswordHasherDep,
-    RedisDep,
+    RateLimiterDep,
     SessionDep,
     SettingsDep,
-    UserCacheDep,
 )
-from app.rate_limit import limit_logins
+from app.security.exceptions import InvalidToken, LoginEnded, LoginStoreUnavailable
+from app.users.dependencies import CurrentLogin, UserCacheDep, unauthorized, unavailable
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
-@router.post("/token", dependencies=[Depends(limit_logins)])
+
+@contextmanager
+def http_errors() -> Iterator[None]:
+    """The domain's exceptions as HTTP answers, for the routes below."""
+    try:
+        yield
+    except (InvalidCredentials, InvalidToken, LoginEnded, RefreshTokenReused) as error:
+        raise unauthorized(error) from None
+    except LoginStoreUnavailable as error:
+        raise unavailable(error) from None
+
+
+@router.post(
+    "/token",
+    summary="Log in with email and password",
+    dependencies=[Depends(limit_logins)],
+)
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
     password_hasher: PasswordHasherDep,
+    rate_limiter: RateLimiterDep,
+    logins: LoginsDep,
+    response: Response,
 ) -> TokenPair:
     """Trade the email (as `username`) and password for an access and a refresh token."""
-    # TODO(auth.login): authenticate form.username and form.password (app.auth.service);
-    # InvalidCredentials becomes unauthorized(str(error)), a user gets issue_token_pair(...).
-    raise unauthorized("Logging in is not written yet (exercise auth.login).")
+    # TODO(auth.login): the form's email and password, checked, start a login whose token
+    # pair is the answer. Every failure of the check is the same 401 as any other refused
+    # token (http_errors() knows the domain's exceptions), and no cache, proxy or browser
+    # history may keep a copy of the tokens (RFC 6749, section 5.1).
+    raise unauthorized(InvalidCredentials())
 
 
-@router.post("/refresh")
+@router.post(
+    "/refresh",
+    summary="Trade a refresh token for a new pair",
+    dependencies=[Depends(limit_refreshes)],
+)
 async def refresh(
-    body: RefreshRequest, redis: RedisDep, settings: SettingsDep, user_cache: UserCacheDep
+    body: RefreshRequest,
+    logins: LoginsDep,
+    settings: SettingsDep,
+    user_cache: UserCacheDep,
+    response: Response,
 ) -> TokenPair:
-    """Trade a refresh token for a new pair; each refresh token works once."""
-    try:
-        return await rotate_refresh_token(
-            refresh_token=body.refresh_token, redis=redis, settings=settings, user_cache=user_cache
+    """Each refresh token works once; using one twice ends the login it belongs to."""
+    with http_errors():
+        pair = await rotate_refresh_token(
+            refresh_token=body.refresh_token,
+            logins=logins,
+            settings=settings,
+            user_cache=user_cache,
         )
-    except (InvalidToken, RefreshTokenReused) as error:
-        raise unauthorized(str(error)) from None
+    response.headers.update(NO_STORE)
+    return pair
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(
-    body: LogoutRequest, claims: AccessClaims, redis: RedisDep, settings: SettingsDep
-) -> Response:
-    """Revoke this access token and the refresh token of the same login."""
-    # TODO(auth.logout): decode body.refresh_token as a refresh token (an InvalidToken is a
-    # 401, before anything is revoked), then revoke both tokens (app.auth.revocation).
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End this login",
+)
+async def logout(login: CurrentLogin, logins: LoginsDep) -> Response:
+    """End the login of this access token: it and its refresh token stop working."""
+    with http_errors():
+        await logins.end(user_id=login.user.id, family=login.claims.family)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,51 +1,94 @@
-"""`/users`: register, read and list users; change and delete your own account."""
+"""`/users`: register, read, list, and change users (yourself, or anyone as an admin).
 
+Who may see what: anyone may register; a logged-in user reads itself whole and others by
+their public fields (id and name); only admins list users and change or delete others.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
-from app.dependencies import PasswordHasherDep, SessionDep, UserCacheDep
+from app.dependencies import (
+    LoginsDep,
+    PasswordHasherDep,
+    RateLimiterDep,
+    SessionDep,
+    SettingsDep,
+)
+from app.security.exceptions import LoginStoreUnavailable
 from app.users import service
-from app.users.exceptions import UserAlreadyExists
-from app.users.schemas import UserCreate, UserPage, UserRead, UserUpdate
+from app.users.dependencies import (
+    AdminUser,
+    CurrentLogin,
+    CurrentUser,
+    RequestedUser,
+    UserCacheDep,
+    limit_registrations,
+    limit_writes,
+    unavailable,
+)
+from app.users.exceptions import UserAlreadyExists, UserNotFound, WrongCurrentPassword
+from app.users.schemas import (
+    AccountUpdate,
+    AdminUserUpdate,
+    UserCreate,
+    UserPage,
+    UserPublic,
+    UserRead,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 10_000  # deeper pages cost a scan of every skipped row
 
-# TODO(auth.current_user): registering stays open to all; every other route needs a logged-in
-# user. Reads take a `CurrentUser` (app.dependencies), GET /users/me answers the caller, and
-# PATCH and DELETE take an `AccountOwner` (the caller, and only when the id is theirs).
+
+@contextmanager
+def http_errors() -> Iterator[None]:
+    """The domain's exceptions as HTTP answers, for the routes below."""
+    try:
+        yield
+    except UserNotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    except UserAlreadyExists as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
+    except WrongCurrentPassword as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
+    except LoginStoreUnavailable as error:
+        raise unavailable(error) from None
 
 
-def _not_found(user_id: UUID) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"There is no user with id {user_id}.")
+# The hottest route first: FastAPI tries routes in order. `:uuid` lets only ids match, so
+# `/users/me` can never be taken for one, whatever the order.
+@router.get("/{user_id:uuid}", summary="Read a user")
+async def read_user(user: RequestedUser) -> UserRead | UserPublic:
+    """Yourself (or anyone, as an admin) whole; any other user by its public fields."""
+    return user
 
 
-def _email_taken() -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, "A user with this email already exists.")
-
-
-# Both spellings answer directly: clients (the article's among them) often add the slash.
-@router.post("", status_code=status.HTTP_201_CREATED)
-@router.post("/", status_code=status.HTTP_201_CREATED, include_in_schema=False)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a user",
+    dependencies=[Depends(limit_registrations)],
+)
 async def register_user(
     data: UserCreate, session: SessionDep, password_hasher: PasswordHasherDep, response: Response
 ) -> UserRead:
-    """Register a user; the email must be new, in any letter case."""
-    try:
+    """Create an account with the `user` role; the email must be new, in any letter case."""
+    with http_errors():
         user = await service.create_user(session, data=data, password_hasher=password_hasher)
-    except UserAlreadyExists:
-        raise _email_taken() from None
     response.headers["Location"] = f"/users/{user.id}"
     return UserRead.model_validate(user)
 
 
-@router.get("")
+@router.get("", summary="List users (admin)")
 async def list_users(
     session: SessionDep,
+    _: AdminUser,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> UserPage:
@@ -59,42 +102,96 @@ async def list_users(
     )
 
 
-@router.get("/{user_id}")
-async def read_user(user_id: UUID, user_cache: UserCacheDep) -> UserRead:
-    """One user, from the cache when it is warm."""
-    user = await user_cache.get_user(user_id)
-    if user is None:
-        raise _not_found(user_id)
+@router.get("/me", summary="Read your own account")
+async def read_me(user: CurrentUser) -> UserRead:
+    """The account the access token belongs to."""
     return user
 
 
-@router.patch("/{user_id}")
+@router.patch(
+    "/me",
+    summary="Change your own account",
+    dependencies=[Depends(limit_writes)],
+)
+async def update_me(
+    changes: AccountUpdate,
+    login: CurrentLogin,
+    session: SessionDep,
+    password_hasher: PasswordHasherDep,
+    rate_limiter: RateLimiterDep,
+    settings: SettingsDep,
+    user_cache: UserCacheDep,
+    logins: LoginsDep,
+) -> UserRead:
+    """Change your name, email or password; the last two need `current_password`, and a new
+    password signs out your other logins."""
+    with http_errors():
+        updated = await service.change_account(
+            session,
+            user_id=login.user.id,
+            changes=changes,
+            password_hasher=password_hasher,
+            rate_limiter=rate_limiter,
+            settings=settings,
+            cache=user_cache,
+            logins=logins,
+            keep_login=login.claims.family,
+        )
+    return UserRead.model_validate(updated)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete your own account",
+    dependencies=[Depends(limit_writes)],
+)
+async def delete_me(
+    user: CurrentUser, session: SessionDep, user_cache: UserCacheDep, logins: LoginsDep
+) -> Response:
+    """Delete the account; its tokens stop working with it."""
+    with http_errors():
+        await service.delete_user(session, user_id=user.id, cache=user_cache, logins=logins)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.patch(
+    "/{user_id:uuid}",
+    summary="Change any user (admin)",
+    dependencies=[Depends(limit_writes)],
+)
 async def update_user(
     user_id: UUID,
-    changes: UserUpdate,
+    changes: AdminUserUpdate,
+    _: AdminUser,
     session: SessionDep,
     password_hasher: PasswordHasherDep,
     user_cache: UserCacheDep,
+    logins: LoginsDep,
 ) -> UserRead:
-    """Change the fields sent; the others keep their values."""
-    try:
-        user = await service.update_user(
+    """Change any field of any user, the role included; a new password signs them out."""
+    with http_errors():
+        updated = await service.update_user(
             session,
             user_id=user_id,
             changes=changes,
             password_hasher=password_hasher,
             cache=user_cache,
+            logins=logins,
         )
-    except UserAlreadyExists:
-        raise _email_taken() from None
-    if user is None:
-        raise _not_found(user_id)
-    return UserRead.model_validate(user)
+    return UserRead.model_validate(updated)
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_user(user_id: UUID, session: SessionDep, user_cache: UserCacheDep) -> Response:
-    """Delete a user."""
-    if not await service.delete_user(session, user_id=user_id, cache=user_cache):
-        raise _not_found(user_id)
+@router.delete(
+    "/{user_id:uuid}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete any user (admin)",
+    dependencies=[Depends(limit_writes)],
+)
+async def delete_user(
+    user_id: UUID, _: AdminUser, session: SessionDep, user_cache: UserCacheDep, logins: LoginsDep
+) -> Response:
+    """Delete any user; its tokens stop working."""
+    with http_errors():
+        await service.delete_user(session, user_id=user_id, cache=user_cache, logins=logins)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

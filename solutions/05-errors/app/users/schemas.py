@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from app.users.models import Role
 
@@ -24,6 +25,29 @@ def reject_unstorable_characters(value: str) -> str:
     """Control characters and lone surrogates: PostgreSQL cannot store them, nobody types them."""
     if any(unicodedata.category(char) in {"Cc", "Cs"} for char in value):
         raise ValueError("must not contain control characters")
+    return value
+
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+
+
+def within_password_length(value: SecretStr) -> SecretStr:
+    """The length bounds, said in characters: pydantic's own bounds on a SecretStr would
+    answer "at least 8 items"."""
+    length = len(value.get_secret_value())
+    if length < PASSWORD_MIN_LENGTH:
+        raise PydanticCustomError(
+            "string_too_short",
+            "String should have at least {min_length} characters",
+            {"min_length": PASSWORD_MIN_LENGTH},
+        )
+    if length > PASSWORD_MAX_LENGTH:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": PASSWORD_MAX_LENGTH},
+        )
     return value
 
 
@@ -65,7 +89,10 @@ Email = Annotated[
 ]
 # Long enough for a passphrase, short enough that hashing it stays cheap.
 Password = Annotated[
-    SecretStr, Field(min_length=8, max_length=128), AfterValidator(reject_lone_surrogates)
+    SecretStr,
+    AfterValidator(within_password_length),
+    AfterValidator(reject_lone_surrogates),
+    Field(json_schema_extra={"minLength": PASSWORD_MIN_LENGTH, "maxLength": PASSWORD_MAX_LENGTH}),
 ]
 
 

@@ -28,21 +28,29 @@ class PasswordHasher:
                 ),
             )
         )
-        # Made once at start-up: an unknown email is checked against it (see verify_nothing).
-        self._dummy_hash = self._password_hash.hash(secrets.token_urlsafe(16))
+        self._dummy_hash: str | None = None
+
+    # TODO(auth.passwords): the four methods below. Each answers what its docstring says,
+    # with pwdlib's PasswordHash in self._password_hash, which holds the argon2 parameters of
+    # the settings. Every call costs tens of milliseconds of CPU on purpose, and the event
+    # loop must keep serving the other requests meanwhile. verify_nothing exists for logins
+    # whose email has no account: they must cost what a wrong password costs.
 
     async def hash(self, password: str) -> str:
-        # TODO(auth.passwords): return self._password_hash.hash(password), computed in a
-        # worker thread (asyncio.to_thread) so the event loop keeps serving other requests.
-        # (NOT_HASHED_YET can go then.)
+        """An argon2id hash of the password: salted, with its parameters written in it."""
         return NOT_HASHED_YET
 
     async def verify(self, password: str, hashed: str) -> bool:
-        # TODO(auth.passwords): check the password against the hash with
-        # self._password_hash.verify, in a worker thread too.
+        """Whether the password is the one the hash was made of."""
         return False
+
+    async def verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        """(matches, new hash when the stored one was made with other parameters)."""
+        return False, None
+
+    async def prepare(self) -> None:
+        """Make the hash that unknown emails are checked against (see `verify_nothing`)."""
+        self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
 
     async def verify_nothing(self, password: str) -> None:
         """Spend a real verify's work for an unknown email: timing must not reveal accounts."""
-        # TODO(auth.passwords): verify the password against self._dummy_hash (and ignore the
-        # answer), so an unknown email costs as much as a wrong password.
