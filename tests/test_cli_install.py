@@ -4,6 +4,7 @@ tests say what is missing (the authors' tools, Chromium) instead of failing cryp
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -12,11 +13,28 @@ import textwrap
 import time
 import tomllib
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from conftest import CHROMIUM_HELP, REPO_ROOT, missing_author_tools, require_chromium
 
 from workshop.contract import copy_tree
+
+
+def _this_folders_conftest() -> ModuleType:
+    """tests/conftest.py by its path: under the name `conftest`, final/tests/ has one too."""
+    spec = importlib.util.spec_from_file_location(
+        "repository_tests_conftest", Path(__file__).with_name("conftest.py")
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_conftest = _this_folders_conftest()
+CHROMIUM_HELP, REPO_ROOT = _conftest.CHROMIUM_HELP, _conftest.REPO_ROOT
+missing_author_tools, require_chromium = _conftest.missing_author_tools, _conftest.require_chromium
 
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 LOCK = tomllib.loads((REPO_ROOT / "uv.lock").read_text(encoding="utf-8"))
@@ -138,7 +156,17 @@ def test_a_missing_chromium_is_said_with_how_to_install_it(tmp_path, monkeypatch
 
 # --- the offline kit: a uv cache on a stick ---------------------------------------------------
 
-CLONE_FILES = ("pyproject.toml", "uv.lock", "README.md", "workshop", "chapters")
+# The workspace members too: `uv sync` reads every member's pyproject.toml.
+CLONE_FILES = (
+    "pyproject.toml",
+    "uv.lock",
+    "README.md",
+    "workshop",
+    "chapters",
+    "localservices",
+    "harness",
+    "final",
+)
 
 
 def a_clone(destination: Path) -> Path:

@@ -64,4 +64,4 @@ def test_diff_shows_what_the_solution_adds(run_workshop):
 
     assert finished.returncode == 0
     assert "--- yours: chapters/01-config/app/health.py" in finished.stdout
-    assert '+@router.get("/live")' in finished.stdout
+    assert '+@router.get("/live"' in finished.stdout

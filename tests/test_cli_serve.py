@@ -9,13 +9,8 @@ import time
 
 import httpx
 
+from localservices import free_port
 from workshop.manifest import ROOT_ENV
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, server: subprocess.Popen, timeout: float = 60) -> httpx.Response:

@@ -4,7 +4,6 @@ workers answering on PostgreSQL and Redis, and a clean stop on SIGTERM."""
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from localservices import delete_namespace, plain_postgres_url
+from localservices import delete_namespace, free_port, plain_postgres_url
 from workshop.contract import copy_tree
 from workshop.manifest import ROOT_ENV
 
@@ -26,12 +25,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PARTICIPANT = f"tests_{os.getpid()}"
 FINAL_DATABASE = f"workshop_{PARTICIPANT}_final"
 FINAL_CODE = ("app", "migrations", "alembic.ini")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, server: subprocess.Popen, timeout: float = 90) -> httpx.Response:

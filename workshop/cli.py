@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 import localservices as services
-from workshop import changes, checking, contract, doctor, participant, schedule
+from workshop import changes, checking, contract, doctor, harness_commands, participant, schedule
 from workshop import serve as serving
 from workshop.checking import CheckRequest, CheckResult
 from workshop.console import clear, command, err, heading, mark, out
@@ -562,16 +562,9 @@ def serve_command(
     raise typer.Exit(serving.run_server(selected, command_line, env))
 
 
-@app.command(
-    name="bench",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    add_help_option=False,
-)
-def bench_command(context: typer.Context) -> None:
-    """The Locust benchmarks: `workshop bench run --smoke`, `compare`, `list` (see --help)."""
-    from benchmarks.cli import main as benchmarks_main  # the repository's own package
-
-    raise typer.Exit(benchmarks_main(context.args or ["--help"]))
+# The measurement harness: `workshop bench ...` and `workshop reliability` (harness_commands.py).
+app.add_typer(harness_commands.bench, name="bench")
+app.command(name="reliability")(harness_commands.reliability)
 
 
 # --- for instructors --------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_sigterm_lets_a_request_in_flight_finish_then_closes_the_pools(
             server.process.terminate()  # SIGTERM, as an orchestrator stops a container
             response = login.result()
         exit_code = server.process.wait(timeout=30)
-    log = server.log.read_text()
+    log = server.log_path.read_text()
 
     assert response.status_code == 200, "the request in flight at SIGTERM is answered"
     # uvicorn finishes its graceful shutdown, then re-raises the signal it caught.

@@ -14,6 +14,11 @@ class ProcessTimeMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # TODO(config.timing): for HTTP requests, start a clock and add the `X-Process-Time`
-        # header (seconds, as text) to the `http.response.start` message on its way out.
+        # TODO(config.timing): give every HTTP response an `X-Process-Time` header: the
+        # seconds (as text, to the microsecond) from the moment the request reached this
+        # middleware to the moment the app started its response, so it measures the app's
+        # work. The response's status and headers travel in the first message the app sends
+        # (of type `http.response.start`), so that is where the header goes; the body may
+        # follow in many more messages. Lifespan and websocket scopes are not requests: let
+        # them through untouched.
         await self.app(scope, receive, send)

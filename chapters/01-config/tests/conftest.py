@@ -7,7 +7,17 @@ from httpx import ASGITransport, AsyncClient
 from app.config import Settings, get_settings
 from app.main import create_app
 
-SETTING_NAMES = ("APP_NAME", "ENVIRONMENT", "SECRET_KEY", "CORS_ORIGINS", "ALLOWED_HOSTS")
+SETTING_NAMES = (
+    "APP_NAME",
+    "ENVIRONMENT",
+    "API_DOCS_ENABLED",
+    "SECRET_KEY",
+    "CORS_ORIGINS",
+    "CORS_ALLOW_CREDENTIALS",
+    "ALLOWED_HOSTS",
+)
+# Long and random enough for any secret guard, so no test depends on config.secret_guard.
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +34,7 @@ def settings() -> Settings:
     return Settings(
         _env_file=None,
         environment="test",
-        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        secret_key=TEST_SECRET_KEY,
         cors_origins=["http://frontend.test"],
         allowed_hosts=["test", "api.test"],
     )

@@ -1,51 +1,103 @@
-"""Exercise config.secret_guard: production refuses an unsafe secret."""
+"""Exercise config.secret_guard: production refuses unsafe settings; elsewhere all is fine."""
 
 import secrets
 
 import pytest
 from pydantic import ValidationError
 
-from app.config import MIN_SECRET_KEY_LENGTH, Settings
+from app.config import DEFAULT_SECRET_KEY, MIN_SECRET_KEY_LENGTH, Settings
 
 pytestmark = pytest.mark.exercise("config.secret_guard")
 
-WHERE = "Add a model_validator to Settings in app/config.py (exercise config.secret_guard)."
+WHERE = "Add a model validator to Settings in app/config.py (exercise config.secret_guard)."
+LONG_SECRET = secrets.token_urlsafe(48)
 
 
-def refusal(**values: str) -> ValidationError | None:
+def refusal(**values: object) -> ValidationError | None:
     """The ValidationError Settings raises for these values, or None when it accepts them."""
     try:
         Settings(_env_file=None, **values)
     except ValidationError as error:
         return error
+    except Exception as error:
+        hint = (
+            " secret_key is still a plain str: finish exercise config.settings first (a SecretStr)."
+            if "get_secret_value" in str(error)
+            else " Raise ValueError in a validator: pydantic turns it into a ValidationError."
+        )
+        pytest.fail(
+            f"Settings({values}) raised {type(error).__name__}: {error}, where a refusal is a "
+            f"ValidationError.{hint} {WHERE}"
+        )
     return None
+
+
+def names(error: ValidationError, setting: str) -> bool:
+    return setting.lower() in str(error).lower()
 
 
 def test_production_refuses_the_default_secret():
     error = refusal(environment="production")
 
     assert error is not None, (
-        "With ENVIRONMENT=production and no SECRET_KEY, Settings() should raise a "
-        f"ValidationError: the default secret is public, anyone could sign tokens. {WHERE}"
+        f"With ENVIRONMENT=production and no SECRET_KEY (so the default {DEFAULT_SECRET_KEY!r})"
+        f" Settings() should raise a ValidationError: the default is public, anyone could sign "
+        f"tokens. (If your validator compares the secret: a SecretStr never equals a str, "
+        f"compare its get_secret_value().) {WHERE}"
     )
-    assert "secret_key" in str(error).lower(), (
-        f"The error should name SECRET_KEY, so whoever deploys knows what to set: raise "
-        f'ValueError("SECRET_KEY must be ..."); got: {error}. {WHERE}'
+    assert names(error, "SECRET_KEY"), (
+        f"The refusal should name SECRET_KEY, so whoever deploys knows what to set; it says: "
+        f"{error}. {WHERE}"
     )
     assert refusal(environment="development") is None, (
-        "Development must keep working with the default secret: refuse it in production only "
-        f'(check self.environment == "production" first). {WHERE}'
+        "Development must keep working with the default secret: refuse it in production only. "
+        f"{WHERE}"
     )
 
 
 def test_production_refuses_a_short_secret_and_accepts_a_long_random_one():
     short_secret = "s" * (MIN_SECRET_KEY_LENGTH - 1)
 
-    assert refusal(environment="production", secret_key=short_secret) is not None, (
+    short_refused = refusal(environment="production", secret_key=short_secret)
+    long_refused = refusal(environment="production", secret_key=LONG_SECRET)
+
+    assert short_refused is not None, (
         f"A SECRET_KEY of {len(short_secret)} characters should be refused in production "
-        f"(MIN_SECRET_KEY_LENGTH is {MIN_SECRET_KEY_LENGTH}). {WHERE}"
+        f"(MIN_SECRET_KEY_LENGTH is {MIN_SECRET_KEY_LENGTH}): a short key can be guessed. "
+        f"{WHERE}"
     )
-    assert refusal(environment="production", secret_key=secrets.token_urlsafe(48)) is None, (
-        "A long random SECRET_KEY should be accepted in production: refuse only the default "
-        f"and secrets shorter than MIN_SECRET_KEY_LENGTH, and return self. {WHERE}"
+    assert long_refused is None, (
+        f"A long random SECRET_KEY should be accepted in production: refuse only the default "
+        f"and secrets shorter than MIN_SECRET_KEY_LENGTH. It was refused: {long_refused}. "
+        f"{WHERE}"
+    )
+    assert refusal(environment="test", secret_key="short") is None, (
+        "Tests and laptops may use a short secret: refuse it in production only. " + WHERE
+    )
+
+
+def test_production_refuses_any_origin_with_credentials():
+    production = {"environment": "production", "secret_key": LONG_SECRET}
+
+    wildcard = refusal(**production, cors_origins=["*"], cors_allow_credentials=True)
+    without_credentials = refusal(**production, cors_origins=["*"], cors_allow_credentials=False)
+    listed = refusal(**production, cors_origins=["https://app.example.com"])
+
+    assert wildcard is not None, (
+        "With ENVIRONMENT=production, CORS_ORIGINS=* and CORS_ALLOW_CREDENTIALS=true, "
+        "Settings() should raise a ValidationError: any website could then send the user's "
+        f"credentials to this API and read the answers. {WHERE}"
+    )
+    assert names(wildcard, "CORS_ORIGINS"), (
+        f"The refusal should name CORS_ORIGINS (or say to list the origins); it says: "
+        f"{wildcard}. {WHERE}"
+    )
+    assert (without_credentials, listed) == (None, None), (
+        "Refuse `*` only together with credentials: CORS_ORIGINS=* without credentials (a "
+        "public API) and a list of origins with credentials are both fine in production; "
+        f"they were refused with {without_credentials or listed}. {WHERE}"
+    )
+    assert refusal(environment="development", cors_origins=["*"]) is None, (
+        "Development may allow every origin with credentials: refuse it in production only. "
+        + WHERE
     )

@@ -1,4 +1,7 @@
-"""Exercise config.timing: pure ASGI middleware adds X-Process-Time to every response."""
+"""Exercise config.timing: pure ASGI middleware adds X-Process-Time to every response, and
+the value measures the app's work."""
+
+import asyncio
 
 import pytest
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -8,48 +11,51 @@ from app.middleware import ProcessTimeMiddleware
 pytestmark = pytest.mark.exercise("config.timing")
 
 WHERE = "Finish ProcessTimeMiddleware in app/middleware.py (exercise config.timing)."
+APP_WORK_SECONDS = 0.05  # what the test's own app spends before it answers
 
 
-def process_time_of(response) -> float:
-    value = response.headers.get("x-process-time")
+def seconds_in(value: str | None, answered: str) -> float:
+    """The X-Process-Time header's value as seconds, failing readably when it is not one."""
     assert value is not None, (
-        f"Every response should carry an X-Process-Time header; GET {response.request.url.path} "
-        f"answered {response.status_code} without one. {WHERE}"
+        f"Every response should carry an X-Process-Time header; {answered} without one. {WHERE}"
     )
     try:
-        seconds = float(value)
+        return float(value)
     except ValueError:
         pytest.fail(
-            f"X-Process-Time should be seconds as a number, like 0.000412; got {value!r}. "
-            f'Write the elapsed seconds with f"{{elapsed:.6f}}". {WHERE}'
+            f"X-Process-Time should be seconds as a number, like 0.000412; got {value!r}. {WHERE}"
         )
-    assert 0 <= seconds < 60, (
-        f"X-Process-Time should be the seconds spent; got {seconds}. Take "
-        f"time.perf_counter() before calling the app and subtract it in send. {WHERE}"
-    )
-    return seconds
 
 
 async def test_every_response_carries_x_process_time(client):
     for path in ("/health/live", "/no-such-page"):
         response = await client.get(path)
 
-        process_time_of(response)
+        seconds = seconds_in(
+            response.headers.get("x-process-time"), f"GET {path} answered {response.status_code}"
+        )
+        assert 0 <= seconds < 60, (
+            f"X-Process-Time should be the seconds the request took; got {seconds}. {WHERE}"
+        )
 
 
-async def test_the_middleware_is_pure_asgi_and_leaves_other_scopes_alone():
-    assert not issubclass(ProcessTimeMiddleware, BaseHTTPMiddleware), (
-        f"Write ProcessTimeMiddleware as pure ASGI (__call__(scope, receive, send)), "
-        f"not as a BaseHTTPMiddleware. {WHERE}"
-    )
-    sent: list[dict] = []
-    seen_scope_types: list[str] = []
+def app_that_works_then_answers(seen_scope_types: list[str]):
+    """A bare ASGI app that spends APP_WORK_SECONDS before it starts its response."""
 
-    async def inner_app(scope, receive, send):
+    async def app(scope, receive, send):
         seen_scope_types.append(scope["type"])
-        if scope["type"] == "http":
-            await send({"type": "http.response.start", "status": 204, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
+        if scope["type"] != "http":
+            return
+        await asyncio.sleep(APP_WORK_SECONDS)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+async def call(middleware, scope: dict) -> list[dict]:
+    """Calls the middleware with one scope; the messages it sent on."""
+    sent: list[dict] = []
 
     async def receive():
         return {"type": "http.request", "body": b""}
@@ -57,16 +63,55 @@ async def test_the_middleware_is_pure_asgi_and_leaves_other_scopes_alone():
     async def send(message):
         sent.append(message)
 
-    middleware = ProcessTimeMiddleware(inner_app)
-    await middleware({"type": "http", "method": "GET", "path": "/", "headers": []}, receive, send)
-    await middleware({"type": "lifespan"}, receive, send)
+    await middleware(scope, receive, send)
+    return sent
 
-    header_names = [name.lower() for name, _ in sent[0]["headers"]]
+
+async def test_the_value_measures_the_apps_work():
+    middleware = ProcessTimeMiddleware(app_that_works_then_answers([]))
+
+    sent = await call(middleware, {"type": "http", "method": "GET", "path": "/", "headers": []})
+
+    headers = {name.lower(): value for name, value in sent[0].get("headers", [])}
+    raw = headers.get(b"x-process-time")
+    seconds = seconds_in(
+        raw.decode() if isinstance(raw, bytes) else raw, "the http.response.start message went"
+    )
+    assert seconds >= APP_WORK_SECONDS * 0.9, (
+        f"The app took {APP_WORK_SECONDS} s before it started answering, but X-Process-Time "
+        f"says {seconds} s: the clock must start before the app is called and be read when "
+        f"the response starts (two clock reads before calling the app always give 0.000000). "
+        f"{WHERE}"
+    )
+    assert seconds < 30, f"X-Process-Time says {seconds} s for a 0.05 s request. {WHERE}"
+
+
+async def test_the_middleware_is_pure_asgi_and_leaves_other_scopes_alone():
+    assert not issubclass(ProcessTimeMiddleware, BaseHTTPMiddleware), (
+        f"Write ProcessTimeMiddleware as pure ASGI (__call__(scope, receive, send)), "
+        f"not as a BaseHTTPMiddleware. {WHERE}"
+    )
+    seen_scope_types: list[str] = []
+    middleware = ProcessTimeMiddleware(app_that_works_then_answers(seen_scope_types))
+
+    try:
+        sent = await call(middleware, {"type": "lifespan"})
+    except KeyError as error:
+        pytest.fail(
+            f"The middleware raised KeyError {error} on a lifespan scope, which has no HTTP "
+            f"keys: let every scope whose type is not http through untouched, first. {WHERE}"
+        )
+    http_sent = await call(
+        middleware, {"type": "http", "method": "GET", "path": "/", "headers": []}
+    )
+
+    assert seen_scope_types == ["lifespan", "http"], (
+        "Every scope must reach the app: pass lifespan and websocket scopes through untouched. "
+        f"The app saw {seen_scope_types}. {WHERE}"
+    )
+    assert sent == [], "A lifespan scope sends no HTTP messages through the middleware."
+    header_names = [name.lower() for name, _ in http_sent[0].get("headers", [])]
     assert b"x-process-time" in header_names, (
         f"The http.response.start message should carry X-Process-Time; its headers are "
         f"{header_names}. {WHERE}"
-    )
-    assert seen_scope_types == ["http", "lifespan"], (
-        "Every scope must reach the app: pass lifespan and websocket scopes through untouched "
-        f"(`await self.app(scope, receive, send)` for them). {WHERE}"
     )

@@ -1,16 +1,12 @@
-"""PostgreSQL: the declarative base, the engine factory and the per-request session."""
+"""PostgreSQL: the declarative base and the engine factory."""
 
-from collections.abc import AsyncIterator
-
-from fastapi import Request
 from sqlalchemy import MetaData
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import Settings
 
-# Constraints and indexes get predictable names, so migrations are reproducible and the
-# service can tell which constraint refused a row (see users/service.py).
+# Named constraints make migrations reproducible and errors easy to map (see users/service.py).
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -25,14 +21,15 @@ class Base(DeclarativeBase):
 
 
 def create_engine_from(settings: Settings) -> AsyncEngine:
-    """The process's connection pool. Called in the lifespan, never at import."""
-    # TODO(database.engine): size the pool from the settings: pool_size, max_overflow,
-    # pool_timeout and pool_recycle, and connect_args={"timeout": ...} for a dead server.
+    """The process's connection pool. Called in the lifespan, never at import.
+
+    It connects to nothing yet: the pool opens connections as queries need them.
+    """
+    # TODO(database.engine): the pool takes SQLAlchemy's defaults today. Size it from the
+    # PostgreSQL settings (app/config.py): the connections it keeps open, how many more it may
+    # open under load, how long a request waits for a free one before failing, and the age at
+    # which a connection is replaced (proxies and firewalls drop idle ones without a word).
+    # Every worker process has a pool of its own, so together they must stay under the
+    # server's max_connections. And a server that does not answer should fail a connection
+    # attempt after the configured seconds, not after asyncpg's default of a minute.
     return create_async_engine(settings.database_url)
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request, closed (and its connection returned) when the request ends."""
-    # TODO(database.session): open a session with `async with request.app.state.sessionmaker()`
-    # and yield it inside the block, so it is closed when the request is done.
-    yield None  # a placeholder: routes that need a session get None until you finish this

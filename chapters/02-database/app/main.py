@@ -1,47 +1,74 @@
-"""The application factory: `uvicorn app.main:create_app --factory` builds the app at start-up."""
+"""The application factory and its lifespan.
 
+`uvicorn app.main:create_app --factory` calls `create_app()` in each worker. Nothing
+connects at import time: the lifespan opens the pools when the server starts and closes
+them when it stops, after uvicorn has let in-flight requests finish.
+"""
+
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.trustedhost import TrustedHostMiddleware
+from fastapi_offline import FastAPIOffline
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from app import health
 from app.config import Settings, get_settings
-from app.middleware import ProcessTimeMiddleware
+from app.middleware import ProcessTimeMiddleware, TrailingSlashMiddleware
 from app.users.router import router as users_router
+
+logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the connection pool when the server starts and close it when it stops."""
-    # TODO(database.engine): create the engine with create_engine_from(app.state.settings) and
-    # keep it on app.state.engine; dispose it in the `finally` below, so its connections close.
-    # TODO(database.session): keep an async_sessionmaker bound to the engine on
-    # app.state.sessionmaker, with expire_on_commit=False.
+    settings: Settings = app.state.settings
+    # TODO(database.engine): open the process's PostgreSQL pool here, when the server starts
+    # (create_engine_from, app/database.py), never at import or in create_app: every server
+    # process and every test runs its own event loop and needs a pool made on it. Keep the
+    # engine, with a sessionmaker bound to it, in `app.state.resources` (a Resources, see
+    # app/resources.py): the rest of the app finds them there. The sessions it makes must
+    # keep their values after a commit, because a route reads them afterwards and async
+    # SQLAlchemy cannot reload an expired attribute behind your back. When the server stops,
+    # close the pool's connections, even when it stops on an error.
     try:
+        logger.info("started", extra={"environment": settings.environment})
         yield
     finally:
-        pass
+        logger.info("stopped")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the service from its settings; tests pass their own, servers read the environment."""
+    """Build the service. Tests pass their own settings; servers read the environment."""
     settings = settings or get_settings()
-    app = FastAPI(title=settings.app_name, lifespan=lifespan)
+    about = {
+        "title": "Users service",
+        "version": "1.0.0",
+        "description": "Users and authentication on PostgreSQL and Redis.",
+        "lifespan": lifespan,
+    }
+    if settings.serves_api_docs:
+        # FastAPIOffline serves Swagger UI and ReDoc from the package: /docs works offline.
+        app: FastAPI = FastAPIOffline(**about)
+    else:  # production by default: the API's map is not published
+        app = FastAPI(**about, openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.include_router(users_router)
+    app.include_router(health.router)
 
-    # The middleware added last runs first: time everything, then refuse unknown hosts.
+    # Added innermost first: a request meets ProcessTimeMiddleware first, the router last.
+    app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["*"],
-        allow_headers=["*"],
+        allow_credentials=settings.cors_allow_credentials,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "X-Process-Time", "Retry-After", "Location"],
     )
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    if "*" not in settings.allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(ProcessTimeMiddleware)
-
-    app.include_router(health.router)
-    app.include_router(users_router)
     return app

@@ -30,3 +30,17 @@ class ProcessTimeMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_process_time)
+
+
+class TrailingSlashMiddleware:
+    """Serve `/users/` as `/users`, without a redirect (clients often add the slash)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope["path"]) > 1 and scope["path"].endswith("/"):
+            scope["path"] = scope["path"].rstrip("/") or "/"
+            if raw_path := scope.get("raw_path"):
+                scope["raw_path"] = raw_path.rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)

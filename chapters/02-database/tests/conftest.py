@@ -1,6 +1,8 @@
 """Fixtures of chapter 02: settings for the test's own database, the app under its lifespan,
 a client, and a counter of the SQL the app sends.
 
+The app keeps what its lifespan opens in `app.state.resources` (app/resources.py).
+
 The plugin gives the session a database of its own; the tables are created once, and every
 test starts with them empty.
 """
@@ -78,8 +80,8 @@ class QueryCounter:
     @property
     def count(self) -> int:
         assert self.attached, (
-            "There is no app.state.engine to count queries on: create it in the lifespan first "
-            "(exercise database.engine)."
+            "There is no engine in app.state.resources to count queries on: make it in the "
+            "lifespan first (exercise database.engine)."
         )
         return len(self.statements)
 
@@ -89,7 +91,7 @@ class QueryCounter:
 
 @pytest.fixture
 def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
-    engine = getattr(app.state, "engine", None)
+    engine = getattr(getattr(app.state, "resources", None), "engine", None)
     counter = QueryCounter(attached=engine is not None)
     if engine is None:  # fail inside the test, on an assertion, not in this fixture
         yield counter

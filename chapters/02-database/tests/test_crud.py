@@ -1,9 +1,13 @@
-"""Exercise database.crud: register, read, change and delete users through a service layer."""
+"""Exercise database.crud: register, read, change and delete users. The service speaks the
+domain (UserNotFound); the router turns it into HTTP (404), in one place."""
 
 from datetime import datetime
 from uuid import uuid4
 
 import pytest
+
+from app.users import service
+from app.users.exceptions import UserNotFound
 
 pytestmark = pytest.mark.exercise("database.crud")
 
@@ -24,19 +28,11 @@ async def register(client, **body) -> dict:
 async def test_the_articles_registration_answers_201_with_the_user(client):
     response = await client.post("/users/", json={"email": "test@example.com"})
 
-    if response.status_code == 307:
-        advice = (
-            'Decorate the registration route for both "" and "/": otherwise the slash gets '
-            "a 307 redirect"
-        )
-    else:
-        advice = (
-            'Write the registration route, POST "" and "/" with status_code=201, and '
-            "service.create_user"
-        )
     assert response.status_code == 201, (
         f'POST /users/ with {{"email": "test@example.com"}} should answer 201 Created; it '
-        f"answered {response.status_code}. {advice} {WHERE}."
+        f"answered {response.status_code} {response.text[:200]}. Write the registration "
+        f'route (POST "", status 201; the trailing slash is taken care of) and '
+        f"service.create_user {WHERE}."
     )
     user = response.json()
     assert set(user) == USER_FIELDS, (
@@ -61,9 +57,10 @@ async def test_the_articles_registration_answers_201_with_the_user(client):
 
 async def test_a_user_is_read_by_id_and_a_missing_one_is_404(client):
     user = await register(client, email="read@example.com", full_name="Grace Hopper")
+    nobody = uuid4()
 
     found = await client.get(f"/users/{user['id']}")
-    missing = await client.get(f"/users/{uuid4()}")
+    missing = await client.get(f"/users/{nobody}")
     not_an_id = await client.get("/users/not-a-uuid")
 
     assert (found.status_code, found.json()) == (200, user), (
@@ -72,12 +69,37 @@ async def test_a_user_is_read_by_id_and_a_missing_one_is_404(client):
         f"service.get_user {WHERE}."
     )
     assert missing.status_code == 404, (
-        f"GET /users/{{id}} for an id nobody has should answer 404 (raise _not_found); it "
-        f"answered {missing.status_code} {WHERE}."
+        f"GET /users/{{id}} for an id nobody has should answer 404; it answered "
+        f"{missing.status_code} {missing.text[:200]}. The service raises UserNotFound; the "
+        f"router's context manager turns it into a 404 {WHERE}."
     )
-    assert not_an_id.status_code == 422, (
-        f"GET /users/not-a-uuid should answer 422: type the path parameter as UUID; it "
-        f"answered {not_an_id.status_code}."
+    assert str(nobody) in missing.json().get("detail", ""), (
+        f"The 404 should carry UserNotFound's own message, which names the id; its detail is "
+        f"{missing.json().get('detail')!r}. Pass str(error) as the HTTPException's detail "
+        f"{WHERE}."
+    )
+    assert not_an_id.status_code == 404, (
+        f"GET /users/not-a-uuid names no user: it should answer 404 like any unknown path; it "
+        f"answered {not_an_id.status_code}. Let the route's path match UUIDs only (Starlette's "
+        f"`uuid` path convertor) {WHERE}."
+    )
+
+
+async def test_the_service_raises_domain_exceptions_not_http_ones(app):
+    sessionmaker = getattr(getattr(app.state, "resources", None), "sessionmaker", None)
+    assert sessionmaker is not None, "Do exercise database.engine first: no sessionmaker yet."
+    raised: BaseException | None = None
+    async with sessionmaker() as session:
+        try:
+            await service.get_user(session, user_id=uuid4())
+        except Exception as error:
+            raised = error
+
+    assert isinstance(raised, UserNotFound), (
+        f"service.get_user for a missing id should raise UserNotFound "
+        f"(app/users/exceptions.py); it {'raised ' + repr(raised) if raised else 'returned'}. "
+        f"The service knows nothing of HTTP: the router decides that UserNotFound is a 404 "
+        f"{WHERE}."
     )
 
 
@@ -92,15 +114,15 @@ async def test_patch_changes_only_the_fields_sent(client):
     )
     assert renamed.json()["email"] == "ada@example.com", (
         f"PATCH with a new email should change it; the answer says {renamed.json()['email']!r}. "
-        f"Set each field sent on the user, commit, and answer the changed user {WHERE}."
+        f"Apply each field sent, commit, and answer the changed user {WHERE}."
     )
     assert renamed.json()["full_name"] == "Ada Lovelace", (
-        "PATCH with only an email must keep the full_name: set only the fields the client "
-        "sent, changes.model_dump(exclude_unset=True)."
+        "PATCH with only an email must keep the full_name: change only the fields the client "
+        f"sent (model_dump's exclude_unset) {WHERE}."
     )
     assert datetime.fromisoformat(renamed.json()["updated_at"]) > datetime.fromisoformat(
         user["updated_at"]
-    ), "updated_at should move forward on every change (onupdate=func.now() on the model)."
+    ), "updated_at should move forward on every change (onupdate on the model)."
 
     cleared = await client.patch(f"/users/{user['id']}", json={"full_name": None})
     assert (cleared.status_code, cleared.json().get("full_name")) == (200, None), (

@@ -1,28 +1,34 @@
-"""Exercise database.engine: the engine comes from the lifespan, sized by the settings, and is
-disposed at shutdown."""
+"""Exercise database.engine: the engine comes from the lifespan, sized by the settings, is kept
+in the typed resources with its sessionmaker, and is disposed at shutdown."""
 
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.main import create_app
+from app.resources import Resources
 
 pytestmark = pytest.mark.exercise("database.engine")
 
 WHERE = "(exercise database.engine)"
 
 
-def engine_of(app) -> AsyncEngine:
-    engine = getattr(app.state, "engine", None)
-    assert engine is not None, (
-        "After start-up, app.state.engine should hold the app's AsyncEngine; it is missing. "
-        f"Create it in the lifespan (app/main.py) with create_engine_from(app.state.settings) "
-        f"{WHERE}."
+def resources_of(app) -> Resources:
+    resources = getattr(app.state, "resources", None)
+    assert isinstance(resources, Resources), (
+        f"After start-up, app.state.resources should hold the process's Resources "
+        f"(app/resources.py); found {type(resources).__name__}. Make it in the lifespan in "
+        f"app/main.py {WHERE}."
     )
+    return resources
+
+
+def engine_of(app) -> AsyncEngine:
+    engine = resources_of(app).engine
     assert isinstance(engine, AsyncEngine), (
-        f"app.state.engine should be an AsyncEngine (create_async_engine); it is a "
-        f"{type(engine).__name__} {WHERE}."
+        f"app.state.resources.engine should be an AsyncEngine (create_engine_from, "
+        f"app/database.py); it is a {type(engine).__name__} {WHERE}."
     )
     return engine
 
@@ -30,9 +36,9 @@ def engine_of(app) -> AsyncEngine:
 async def test_the_engine_is_made_at_start_up_not_by_create_app(settings):
     app = create_app(settings)
 
-    assert not hasattr(app.state, "engine"), (
-        "create_app() already made an engine: make it in the lifespan, so that nothing "
-        "connects until the server starts and every test gets a fresh one."
+    assert not hasattr(app.state, "resources"), (
+        "create_app() already made the resources: make them in the lifespan, so that nothing "
+        f"connects until the server starts and every test gets a fresh pool {WHERE}."
     )
     async with LifespanManager(app):
         engine = engine_of(app)
@@ -45,6 +51,25 @@ async def test_the_engine_is_made_at_start_up_not_by_create_app(settings):
     ), f"The engine should use settings.database_url; it uses {engine.url!r} {WHERE}."
     assert database == expected.database, (
         f"The engine talked to the database {database!r} instead of {expected.database!r}."
+    )
+
+
+async def test_the_sessionmaker_is_bound_to_the_engine_and_keeps_values_after_commit(app):
+    resources = resources_of(app)
+
+    maker = resources.sessionmaker
+    assert isinstance(maker, async_sessionmaker), (
+        f"app.state.resources.sessionmaker should be an async_sessionmaker; found "
+        f"{type(maker).__name__} {WHERE}."
+    )
+    assert maker.kw.get("bind") is resources.engine, (
+        "The sessionmaker should be bound to the resources' engine, the one pool of the "
+        f"process, not to an engine of its own {WHERE}."
+    )
+    assert maker.kw.get("expire_on_commit") is False, (
+        "The sessions should keep their values after a commit (expire_on_commit=False): "
+        "reading an expired attribute needs a lazy load, which async SQLAlchemy refuses "
+        f"(MissingGreenlet). Make the sessionmaker so in the lifespan (app/main.py) {WHERE}."
     )
 
 
@@ -81,13 +106,13 @@ async def test_the_pool_and_the_connect_timeout_come_from_the_settings(settings)
     assert found == expected, (
         f"With DATABASE_POOL_SIZE=3, DATABASE_MAX_OVERFLOW=2, DATABASE_POOL_TIMEOUT_SECONDS=1.5 "
         f"and DATABASE_POOL_RECYCLE_SECONDS=600 the pool should be {expected}; it is {found}. "
-        f"Pass them to create_async_engine in create_engine_from (app/database.py) {WHERE}."
+        f"Size it in create_engine_from (app/database.py) {WHERE}."
     )
     assert connect_arguments.get("timeout") == 2.5, (
         f"With DATABASE_CONNECT_TIMEOUT_SECONDS=2.5, asyncpg should give up connecting after "
         f"2.5 s instead of its default 60 s; it was called with timeout="
-        f'{connect_arguments.get("timeout")}. Pass connect_args={{"timeout": ...}} to '
-        f"create_async_engine in create_engine_from (app/database.py) {WHERE}."
+        f"{connect_arguments.get('timeout')}. asyncpg's own arguments reach it through "
+        f"create_async_engine's connect_args (app/database.py) {WHERE}."
     )
 
 
@@ -101,8 +126,8 @@ async def test_the_engine_is_disposed_at_shutdown(settings):
         pool_before = engine.pool
         assert pool_before.checkedin() == 1, "The pool should keep the connection it opened."
 
-    assert engine.pool is not pool_before, (
-        "After shutdown the engine's pooled connections are still open: call "
-        f"`await engine.dispose()` in the lifespan's finally block (app/main.py) {WHERE}."
+    assert pool_before.checkedin() == 0, (
+        "After shutdown the engine's pooled connection is still open: dispose of the engine "
+        "when the lifespan ends, in a `finally`, so it also happens when the server stops on "
+        f"an error (app/main.py) {WHERE}."
     )
-    assert pool_before.checkedin() == 0, "dispose() should close the idle connections."

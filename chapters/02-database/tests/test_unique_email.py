@@ -47,45 +47,25 @@ async def test_a_taken_email_is_409_in_any_letter_case(client, count_users):
     escaped = " (a 500: the IntegrityError escaped)" if same == 500 else ""
     assert same == 409, (
         f"Registering alice@example.com twice should answer 409 Conflict; the second answered "
-        f"{same}{escaped}. Add email_unique_index to app/users/models.py, turn its "
-        f"IntegrityError into UserAlreadyExists in the service, and UserAlreadyExists into "
-        f"_email_taken() in the route {WHERE}."
+        f"{same}{escaped}. Let the database refuse the row (a unique index, "
+        f"app/users/models.py) and turn its IntegrityError into UserAlreadyExists in the "
+        f"service (app/users/service.py); the router's context manager (exercise "
+        f"database.crud) answers it with 409 {WHERE}."
     )
     assert shouted == 409, (
         f"ALICE@example.com is the same address as alice@example.com; registering it answered "
-        f"{shouted}. Index lower(email), not email: Index(None, func.lower(User.email), "
-        f"unique=True) {WHERE}."
+        f"{shouted}. A unique index on the column itself compares letter case; index the "
+        f"lower-cased email instead {WHERE}."
     )
     assert await count_users() == 1, "A refused registration must not leave a row behind."
-
-
-async def test_changing_to_a_taken_email_is_409_and_to_ones_own_is_fine(client):
-    alice = await registered(client, "alice@example.com")
-    bob = await registered(client, "bob@example.com")
-
-    taken = await client.patch(f"/users/{bob['id']}", json={"email": "Alice@example.com"})
-    bob_after = await client.get(f"/users/{bob['id']}")
-    own = await client.patch(f"/users/{alice['id']}", json={"email": "ALICE@example.com"})
-
-    assert taken.status_code == 409, (
-        f"PATCH bob's email to Alice@example.com, which alice has, should answer 409; it "
-        f"answered {taken.status_code}. Guard the commit in update_user too, and catch "
-        f"UserAlreadyExists in the PATCH route {WHERE}."
-    )
-    assert bob_after.json()["email"] == "bob@example.com", (
-        "After the refused change bob should keep his email: roll the session back."
-    )
-    assert own.status_code == 200, (
-        f"Alice changing the letter case of her own email should be fine (200); it answered "
-        f"{own.status_code} {WHERE}."
-    )
 
 
 async def fill_the_pool(app) -> None:
     """Opens the pool's connections up front: racers that all find one ready start together."""
     async with AsyncExitStack() as held:
-        for _ in range(app.state.settings.database_pool_size):
-            await held.enter_async_context(app.state.engine.connect())
+        resources = app.state.resources
+        for _ in range(resources.settings.database_pool_size):
+            await held.enter_async_context(resources.engine.connect())
 
 
 async def test_twenty_registrations_that_race_make_one_user(app, client, count_users):
@@ -115,10 +95,33 @@ async def test_the_index_is_unique_on_lower_email_and_named_by_the_convention(se
 
     assert "ix_users_email" in indexes, (
         f"The users table should have an index named ix_users_email; it has "
-        f"{sorted(indexes)}. Declare email_unique_index = Index(None, func.lower(User.email), "
-        f"unique=True) after the class: None lets the naming convention name it {WHERE}."
+        f"{sorted(indexes)}. Declare the index after the class and give it no name of its "
+        f"own (None): the naming convention of app/database.py names it {WHERE}."
     )
     definition = indexes["ix_users_email"]
     assert ("UNIQUE" in definition, "lower(" in definition) == (True, True), (
         f"ix_users_email should be UNIQUE on lower(email); it is: {definition} {WHERE}."
+    )
+
+
+async def test_changing_to_a_taken_email_is_409_and_to_ones_own_is_fine(client):
+    alice = await registered(client, "alice@example.com")
+    bob = await registered(client, "bob@example.com")
+
+    taken = await client.patch(f"/users/{bob['id']}", json={"email": "Alice@example.com"})
+    bob_after = await client.get(f"/users/{bob['id']}")
+    own = await client.patch(f"/users/{alice['id']}", json={"email": "ALICE@example.com"})
+
+    assert taken.status_code == 409, (
+        f"PATCH bob's email to Alice@example.com, which alice has, should answer 409; it "
+        f"answered {taken.status_code}: nothing refused the change. The unique index refuses "
+        f"it in the database, and update_user must turn that refusal into UserAlreadyExists "
+        f"as create_user does {WHERE}."
+    )
+    assert bob_after.json()["email"] == "bob@example.com", (
+        f"After the refused change bob should keep his email: roll the session back {WHERE}."
+    )
+    assert own.status_code == 200, (
+        f"Alice changing the letter case of her own email should be fine (200); it answered "
+        f"{own.status_code} {WHERE}."
     )

@@ -1,18 +1,22 @@
-"""The route dependencies, named once, so a route's signature reads like its needs."""
+"""The shared route dependencies, named once: a route's signature reads like its needs
+(`session: SessionDep`). The domains name their own (users/dependencies.py).
+"""
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import get_session
-from app.users.cache import UserCache
+from app.resources import Resources, get_resources
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-# `async def` although it never awaits: FastAPI runs a plain `def` dependency in a thread.
-async def get_user_cache(request: Request) -> UserCache:
-    return request.app.state.user_cache
+async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
+    """One session per request, closed (and its connection returned) when the request ends."""
+    async with resources.sessionmaker() as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-UserCacheDep = Annotated[UserCache, Depends(get_user_cache)]

@@ -1,6 +1,8 @@
 """Fixtures of chapter 03: settings for the test's own database and Redis prefix, the app
 under its lifespan, a client, a counter of the SQL the app sends, a Redis client of the
-test's own and a factory of users.
+test's own, a factory of users, and servers that misbehave as Redis does on a bad day.
+
+The app keeps what its lifespan opens in `app.state.resources` (app/resources.py).
 
 The plugin gives the session a database and a Redis namespace of its own; the tables are
 created once, every test starts with them empty and writes its keys under a prefix of its own.
@@ -23,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from app.config import Settings
 from app.database import Base
 from app.main import create_app
+from app.redis_client import redis_key
 from app.users import service
 from app.users.models import User  # importing it registers the users table on Base.metadata
 from app.users.schemas import UserCreate
@@ -99,8 +102,8 @@ class QueryCounter:
     @property
     def count(self) -> int:
         assert self.attached, (
-            "There is no app.state.engine to count queries on: the lifespan in app/main.py "
-            "should create it (chapter 02)."
+            "There is no engine in app.state.resources to count queries on: the lifespan in "
+            "app/main.py should create it (chapter 02)."
         )
         return len(self.statements)
 
@@ -110,7 +113,7 @@ class QueryCounter:
 
 @pytest.fixture
 def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
-    engine = getattr(app.state, "engine", None)
+    engine = app.state.resources.engine
     counter = QueryCounter(attached=engine is not None)
     if engine is None:  # fail inside the test, on an assertion, not in this fixture
         yield counter
@@ -156,8 +159,51 @@ def create_user(app: FastAPI) -> CreateUser:
         data = UserCreate(
             email=email or f"user-{uuid4().hex[:10]}@example.com", full_name=full_name
         )
-        async with app.state.sessionmaker() as session:
+        async with app.state.resources.sessionmaker() as session:
             user = await service.create_user(session, data=data)
         return user.id
 
     return factory
+
+
+@pytest.fixture
+def cache_key(settings: Settings) -> Callable[[UUID], str]:
+    """`cache_key(user_id)`: where the app caches this user, `<the test's prefix>user:<id>`."""
+    return lambda user_id: redis_key(settings, "user", user_id)
+
+
+@pytest.fixture
+async def hanging_redis() -> AsyncIterator["HangingServer"]:
+    """A server that accepts connections and never answers: Redis stuck, or a black hole."""
+    server = HangingServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+class HangingServer:
+    """Accepts TCP connections, reads whatever comes, answers nothing; counts connections."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+
+    async def start(self) -> None:
+        async def ignore(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.connections += 1
+            self._writers.append(writer)
+            await reader.read()  # until the client hangs up
+
+        self._server = await asyncio.start_server(ignore, "127.0.0.1", 0)
+
+    async def stop(self) -> None:
+        for writer in self._writers:
+            writer.close()
+        assert self._server is not None
+        self._server.close()

@@ -1,13 +1,55 @@
-"""Exercise cache.aside: a user read twice costs the database one query; the entry lives
+"""Exercise cache.aside: a user read twice costs the database one query; the entry is JSON
 under the test's prefix with a TTL and jitter; an unknown id caches nothing."""
 
+import logging
 from uuid import uuid4
 
 import pytest
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+from redis.asyncio import Redis
+
+from app.main import create_app
 
 pytestmark = pytest.mark.exercise("cache.aside")
 
-WHERE = "(UserCache in app/users/cache.py, exercise cache.aside)"
+WHERE = "(UserCache._read and UserCache._write in app/users/cache.py, exercise cache.aside)"
+
+
+def require_the_client(app) -> Redis:
+    redis = app.state.resources.redis
+    assert isinstance(redis, Redis), (
+        "app.state.resources.redis is not a Redis client yet, so the cache cannot reach "
+        "Redis: do exercise cache.client first."
+    )
+    return redis
+
+
+def record_sets(app) -> list[tuple]:
+    """Every SET the app's Redis client is asked for: (key, value), then it goes on."""
+    redis = require_the_client(app)
+    calls: list[tuple] = []
+    original = redis.set
+
+    async def recorded(name, value, *args, **kwargs):
+        calls.append((name, value))
+        return await original(name, value, *args, **kwargs)
+
+    redis.set = recorded  # on this instance only
+    return calls
+
+
+def what_went_wrong(sets: list[tuple], caplog: pytest.LogCaptureFixture) -> str:
+    """A sentence on what the app did instead of storing the user, when it says."""
+    values = [value for _, value in sets]
+    if values and not all(isinstance(value, str | bytes) for value in values):
+        kind = type(next(v for v in values if not isinstance(v, str | bytes))).__name__
+        return (
+            f" The SET received a {kind}: Redis stores text and numbers, so redis-py refused "
+            f"it (DataError). Store the user as JSON text (model_dump_json())."
+        )
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    return f" The app logged: {warnings[0]!r}." if warnings else ""
 
 
 async def read(client, user_id) -> dict:
@@ -19,7 +61,8 @@ async def read(client, user_id) -> dict:
     return response.json()
 
 
-async def test_the_second_read_sends_no_sql(client, create_user, query_counter):
+async def test_the_second_read_sends_no_sql(app, client, create_user, query_counter, caplog):
+    sets = record_sets(app)
     user_id = await create_user()
     query_counter.reset()
 
@@ -31,28 +74,31 @@ async def test_the_second_read_sends_no_sql(client, create_user, query_counter):
     assert queries_for_first >= 1, "The first read is a miss: it should load from PostgreSQL."
     assert query_counter.count == 0, (
         f"The second read of the same user should come from Redis and send no SQL; it sent "
-        f"{query_counter.count}, starting {query_counter.statements[0][:40]!r}. In get_user, "
-        f"GET self.key(user_id) first, and in _write, SET it after the load {WHERE}."
+        f"{query_counter.count}, starting {query_counter.statements[0][:40]!r}. Look the user "
+        f"up in Redis first (_read), and store it after a load (_write) {WHERE}."
+        + what_went_wrong(sets, caplog)
     )
     assert second == first, "The cached user should be answered exactly as the loaded one."
 
 
-async def test_the_entry_lives_under_the_prefix_with_a_ttl(app, client, create_user, redis_client):
-    settings = app.state.settings
+async def test_the_entry_is_json_under_the_prefix_with_a_ttl(
+    app, client, create_user, redis_client, cache_key, caplog
+):
+    settings = app.state.resources.settings
+    sets = record_sets(app)
     user_id = await create_user()
 
     body = await read(client, user_id)
-    key = app.state.user_cache.key(user_id)
+    key = cache_key(user_id)
     stored, ttl = await redis_client.get(key), await redis_client.ttl(key)
 
-    assert key.startswith(settings.redis_key_prefix)
     assert stored is not None, (
-        f"After a read, Redis should hold the user under {key!r} (UserCache.key); it holds "
-        f"nothing there. SET it in _write {WHERE}."
+        f"After a read, Redis should hold the user under {key!r} (UserCache.key, under the "
+        f"settings' prefix); it holds nothing there {WHERE}." + what_went_wrong(sets, caplog)
     )
     assert ttl > 0, (
         f"The entry should expire (a TTL), or a user changed behind the service's back would "
-        f"be served forever; its TTL is {ttl}. Pass ex=... to SET {WHERE}."
+        f"be served forever; its TTL is {ttl} (-1: none) {WHERE}."
     )
     shortest = settings.user_cache_ttl_seconds - 2  # a second or two may pass meanwhile
     longest = settings.user_cache_ttl_seconds + settings.user_cache_ttl_jitter_seconds
@@ -60,13 +106,12 @@ async def test_the_entry_lives_under_the_prefix_with_a_ttl(app, client, create_u
         f"The TTL should be user_cache_ttl_seconds plus 0..user_cache_ttl_jitter_seconds "
         f"({settings.user_cache_ttl_seconds}..{longest} s); it is {ttl} s {WHERE}."
     )
-    assert str(user_id) in stored, (
-        f"The value should be the user as JSON (user.model_dump_json()); it is "
-        f"{stored[:80]!r} {WHERE}."
+    assert (str(user_id) in stored, stored.lstrip()[:1]) == (True, "{"), (
+        f"The value should be the user as JSON text; it is {stored[:80]!r} {WHERE}."
     )
     assert body == await read(client, user_id), (
-        f"A read from the cache should answer exactly what the first read did; read the JSON "
-        f"back with UserRead.model_validate_json {WHERE}."
+        f"A read from the cache should answer exactly what the first read did: read the JSON "
+        f"back into a UserRead {WHERE}."
     )
 
 
@@ -76,27 +121,31 @@ async def test_the_entry_lives_under_the_prefix_with_a_ttl(app, client, create_u
     indirect=True,
     ids=["ttl-100-jitter-100000"],
 )
-async def test_jitter_spreads_the_expiries(app, client, create_user, redis_client):
+async def test_jitter_spreads_the_expiries(app, client, create_user, redis_client, cache_key):
+    require_the_client(app)
     user_ids = [await create_user() for _ in range(8)]
 
     for user_id in user_ids:
         await read(client, user_id)
-    ttls = [await redis_client.ttl(app.state.user_cache.key(user_id)) for user_id in user_ids]
+    ttls = [await redis_client.ttl(cache_key(user_id)) for user_id in user_ids]
 
     assert all(98 <= ttl <= 100_100 for ttl in ttls), (
         f"With USER_CACHE_TTL_SECONDS=100 and USER_CACHE_TTL_JITTER_SECONDS=100000 every TTL "
-        f"should be between 100 and 100100 s; they are {ttls} {WHERE}."
+        f"should be between 100 and 100100 s; they are {ttls} (-2: no entry) {WHERE}."
     )
     assert max(ttls) - min(ttls) > 2, (
         f"Eight users cached together get TTLs {ttls}: they would all expire, and all miss, "
-        f"together. Add random.randint(0, user_cache_ttl_jitter_seconds) to each TTL {WHERE}."
+        f"together. Add a random 0..user_cache_ttl_jitter_seconds to each TTL {WHERE}."
     )
 
 
-async def test_an_unknown_user_is_404_and_caches_nothing(app, client, create_user, redis_client):
+async def test_an_unknown_user_is_404_and_caches_nothing(
+    app, client, create_user, redis_client, cache_key
+):
+    require_the_client(app)
     known = await create_user()
     await read(client, known)
-    assert await redis_client.exists(app.state.user_cache.key(known)), (
+    assert await redis_client.exists(cache_key(known)), (
         f"A read of a user that exists should cache it first {WHERE}."
     )
     unknown = uuid4()
@@ -106,6 +155,30 @@ async def test_an_unknown_user_is_404_and_caches_nothing(app, client, create_use
     assert response.status_code == 404, (
         f"An unknown id should still answer 404; it answered {response.status_code}."
     )
-    assert not await redis_client.exists(app.state.user_cache.key(unknown)), (
+    assert not await redis_client.exists(cache_key(unknown)), (
         "Nothing should be cached for a user that does not exist."
+    )
+
+
+async def test_the_cache_can_be_turned_off(
+    settings, app, client, create_user, redis_client, cache_key
+):
+    require_the_client(app)
+    cached, uncached = await create_user(), await create_user()
+    await read(client, cached)
+    assert await redis_client.exists(cache_key(cached)), (
+        f"With CACHE_ENABLED=true (the default) a read should cache the user {WHERE}."
+    )
+    off = create_app(settings.model_copy(update={"cache_enabled": False}))
+
+    async with (
+        LifespanManager(off),
+        AsyncClient(transport=ASGITransport(app=off), base_url="http://test") as off_client,
+    ):
+        answered = (await off_client.get(f"/users/{uncached}")).status_code
+
+    assert answered == 200, f"With CACHE_ENABLED=false reads still answer: {answered}."
+    assert not await redis_client.exists(cache_key(uncached)), (
+        "With CACHE_ENABLED=false (the benchmarks compare the service with and without its "
+        "cache) nothing should be written to Redis; get_user asks `self.enabled` first."
     )

@@ -1,11 +1,15 @@
 """Exercise cache.client: one Redis client per process, made in the lifespan with short
-timeouts, and closed at shutdown."""
+timeouts, a bounded pool and one retry for a closed connection, and closed at shutdown."""
 
+import asyncio
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import pytest
 from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.main import create_app
 
@@ -15,11 +19,11 @@ WHERE = "(app/main.py and app/redis_client.py, exercise cache.client)"
 
 
 def redis_of(app) -> Redis:
-    client = getattr(app.state, "redis", None)
+    client = app.state.resources.redis
     assert isinstance(client, Redis), (
-        f"After start-up, app.state.redis should hold the process's redis.asyncio.Redis "
-        f"client; found {type(client).__name__}. Make it in the lifespan with "
-        f"create_redis(settings) {WHERE}."
+        f"After start-up, app.state.resources.redis should hold the process's "
+        f"redis.asyncio.Redis client; found {type(client).__name__}. Make it in the lifespan "
+        f"with create_redis(settings) {WHERE}."
     )
     return client
 
@@ -29,48 +33,149 @@ def connections_of(client: Redis) -> list:
     return [*pool._available_connections, *pool._in_use_connections]
 
 
+class DroppingProxy:
+    """Forwards TCP to the real Redis, and can drop every connection at once, as a Redis
+    restart or an idle timeout on the server does."""
+
+    def __init__(self, target_url: str) -> None:
+        target = urlsplit(target_url)
+        self._target = (target.hostname, target.port or 6379)
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self.connections = 0
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+
+    async def start(self) -> None:
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()
+
+        async def forward(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+            self.connections += 1
+            server_r, server_w = await asyncio.open_connection(*self._target)
+            self._writers += [client_w, server_w]
+            await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
+
+        self._server = await asyncio.start_server(forward, "127.0.0.1", 0)
+
+    def drop_connections(self) -> None:
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def stop(self) -> None:
+        self.drop_connections()
+        assert self._server is not None
+        self._server.close()
+
+
+@pytest.fixture
+async def dropping_proxy(redis_url: str) -> AsyncIterator[DroppingProxy]:
+    proxy = DroppingProxy(redis_url)
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
 async def test_the_client_is_made_at_start_up_and_answers(settings):
     app = create_app(settings)
 
-    assert not hasattr(app.state, "redis"), (
-        "create_app() already made a Redis client: make it in the lifespan, so nothing is "
-        "created at import or factory time and every test gets its own."
-    )
+    assert not hasattr(app.state, "resources"), "create_app() should open nothing."
     async with LifespanManager(app):
         client = redis_of(app)
         answered = await client.ping()
-        cache_client = getattr(app.state.user_cache, "_redis", None)
+        kwargs = client.connection_pool.connection_kwargs
 
     assert answered is True, "The client should answer PING."
     url = urlsplit(settings.redis_url)
-    kwargs = client.connection_pool.connection_kwargs
     talks_to = (kwargs.get("host"), kwargs.get("port"))
     assert talks_to == (url.hostname, url.port), (
         f"The client should talk to settings.redis_url ({settings.redis_url}); it talks to "
-        f"{talks_to}. Use Redis.from_url(settings.redis_url, ...) {WHERE}."
-    )
-    assert cache_client is client, (
-        f"The UserCache should use the app's one client, app.state.redis, not None or a second "
-        f"client: pass it as UserCache(redis=...) {WHERE}."
+        f"{talks_to}. Build it from the URL {WHERE}."
     )
 
 
-async def test_the_client_has_short_timeouts_and_decodes_text(settings):
-    quick = settings.model_copy(update={"redis_socket_timeout_seconds": 0.75})
-    app = create_app(quick)
+async def test_the_client_has_short_timeouts_a_bounded_pool_and_answers_text(settings, cache_key):
+    configured = settings.model_copy(
+        update={"redis_socket_timeout_seconds": 0.75, "redis_max_connections": 7}
+    )
+    app = create_app(configured)
 
     async with LifespanManager(app):
-        kwargs = redis_of(app).connection_pool.connection_kwargs
+        client = redis_of(app)
+        await client.set(cache_key("text-probe"), "text")
+        answer = await client.get(cache_key("text-probe"))
+        kwargs = client.connection_pool.connection_kwargs
+        max_connections = client.connection_pool.max_connections
 
     found = {name: kwargs.get(name) for name in ("socket_timeout", "socket_connect_timeout")}
     assert found == {"socket_timeout": 0.75, "socket_connect_timeout": 0.75}, (
-        f"With REDIS_SOCKET_TIMEOUT_SECONDS=0.75 both socket timeouts should be 0.75 s, so a "
-        f"Redis that hangs counts as down instead of hanging every request; they are {found}. "
-        f"Pass socket_timeout and socket_connect_timeout to Redis.from_url {WHERE}."
+        f"With REDIS_SOCKET_TIMEOUT_SECONDS=0.75 both socket timeouts (a reply, a new "
+        f"connection) should be 0.75 s, so a Redis that hangs counts as down instead of "
+        f"hanging every request; they are {found} {WHERE}."
     )
-    assert kwargs.get("decode_responses") is True, (
-        f"Pass decode_responses=True: the cache stores JSON text, and str in, str out is what "
-        f"the code expects {WHERE}."
+    assert max_connections == 7, (
+        f"With REDIS_MAX_CONNECTIONS=7 the client's pool should hold at most 7 connections; "
+        f"it allows {max_connections} {WHERE}."
+    )
+    assert answer == "text", (
+        f"The client should answer text (str), not bytes: the cache stores JSON text; GET "
+        f"answered {answer!r}. Ask redis-py to decode the replies {WHERE}."
+    )
+
+
+async def test_a_connection_the_server_closed_is_retried_once(settings, dropping_proxy):
+    app = create_app(settings.model_copy(update={"redis_url": dropping_proxy.url}))
+
+    async with LifespanManager(app):
+        client = redis_of(app)
+        await client.ping()  # one pooled connection, through the proxy
+        dropping_proxy.drop_connections()  # as a Redis restart would
+        try:
+            answered = await client.ping()
+        except RedisConnectionError as error:
+            answered = error
+
+    assert answered is True, (
+        f"A pooled connection that the server closed (a Redis restart, an idle timeout) "
+        f"should be retried once, at once, on a new connection; the command failed with "
+        f"{answered!r}. Give the client a retry policy (redis.asyncio.retry.Retry) for "
+        f"connection errors {WHERE}."
+    )
+
+
+@pytest.mark.timeout(30)  # without a socket timeout the command would hang: stop it here
+async def test_a_timeout_is_not_retried(settings, hanging_redis):
+    app = create_app(
+        settings.model_copy(
+            update={"redis_url": hanging_redis.url, "redis_socket_timeout_seconds": 0.2}
+        )
+    )
+
+    async with LifespanManager(app):
+        client = redis_of(app)
+        timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
+        assert timeout == 0.2, (
+            f"With REDIS_SOCKET_TIMEOUT_SECONDS=0.2 the client's socket_timeout should be "
+            f"0.2 s; it is {timeout}, and a Redis that hangs would hang the request {WHERE}."
+        )
+        with pytest.raises(RedisTimeoutError):
+            await client.get("anything")
+
+    assert hanging_redis.connections == 1, (
+        f"A Redis that did not answer in time was tried {hanging_redis.connections} times: "
+        f"retrying a timeout makes every request wait several timeouts while Redis hangs. "
+        f"Retry connection errors only (the Retry's supported_errors) {WHERE}."
     )
 
 
@@ -85,6 +190,6 @@ async def test_the_client_is_closed_at_shutdown(settings):
 
     still_open = [connection for connection in connections if connection.is_connected]
     assert still_open == [], (
-        f"After shutdown {len(still_open)} Redis connection(s) are still open: close the client "
-        f"in the lifespan's finally block, `await redis.aclose()` {WHERE}."
+        f"After shutdown {len(still_open)} Redis connection(s) are still open: close the "
+        f"client when the lifespan ends, in its `finally` {WHERE}."
     )

@@ -1,9 +1,11 @@
 """Exercise cache.fail_open: when Redis refuses connections or hangs, the service still
-answers from PostgreSQL. Each test also checks that the cache did try Redis: a cache that
-never calls Redis would pass for the wrong reason."""
+answers from PostgreSQL, and says in its log that the cache is down. Only Redis's failures
+are swallowed: a database outage stays an error, never a 404. Each test also checks that the
+cache did try Redis: a cache that never calls Redis would pass for the wrong reason."""
 
-import asyncio
-from collections.abc import AsyncIterator
+import logging
+from contextlib import asynccontextmanager
+from uuid import uuid4
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -21,9 +23,10 @@ REFUSED = {"redis_url": "redis://127.0.0.1:1/0", "redis_socket_timeout_seconds":
 
 def spy_on_redis(app, *commands: str) -> list[str]:
     """Records every call of these commands on the app's Redis client, then lets it go on."""
-    redis = getattr(app.state, "redis", None)
+    redis = app.state.resources.redis
     assert isinstance(redis, Redis), (
-        "app.state.redis should be the app's Redis client: do exercise cache.client first."
+        "app.state.resources.redis should be the app's Redis client: do exercise cache.client "
+        "first."
     )
     calls: list[str] = []
     for command in commands:
@@ -43,12 +46,54 @@ def client_for(app) -> AsyncClient:
     return AsyncClient(transport=transport, base_url="http://test")
 
 
+@asynccontextmanager
+async def serving(app):
+    """The app under its lifespan and a client; an exception that escapes the app is
+    answered 500 here, as a server would."""
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        LifespanManager(app),
+        AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        yield client
+
+
+def warnings_of_the_app(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and record.name.startswith("app")
+    ]
+
+
+def assert_each_failure_was_logged(calls: list[str], caplog: pytest.LogCaptureFixture) -> None:
+    """Every Redis call in these tests fails: each failure caught should leave a warning."""
+    warnings = warnings_of_the_app(caplog)
+    assert len(warnings) >= len(calls), (
+        f"Redis failed {len(calls)} time(s) ({', '.join(call.upper() for call in calls)}) and "
+        f"the service logged {len(warnings)} warning(s){': ' + repr(warnings) if warnings else ''}"
+        f". An operator must learn that the cache is down: log a warning (logger.warning) "
+        f"wherever you catch a Redis error, never `pass` {WHERE}."
+    )
+
+
+def status_advice(status: int) -> str:
+    if status == 404:
+        return (
+            " A 404 says the user does not exist: a Redis failure was turned into "
+            "UserNotFound. Carry on as on a miss instead, and load from the database."
+        )
+    if status == 500:
+        return " The Redis error escaped: catch redis.exceptions.RedisError around the call."
+    return ""
+
+
 @pytest.mark.parametrize("settings", [REFUSED], indirect=True, ids=["redis-refuses"])
-async def test_reads_are_served_when_redis_refuses_connections(app, create_user):
+async def test_reads_are_served_and_logged_when_redis_refuses_connections(app, create_user, caplog):
     user_id = await create_user(full_name="Still here")
-    calls = spy_on_redis(app, "get")
 
     async with client_for(app) as client:
+        calls = spy_on_redis(app, "get", "set", "delete")
         response = await client.get(f"/users/{user_id}")
 
     assert calls, (
@@ -57,22 +102,23 @@ async def test_reads_are_served_when_redis_refuses_connections(app, create_user)
     )
     assert response.status_code == 200, (
         f"With Redis down, GET /users/{{id}} should still answer 200 from PostgreSQL; it "
-        f"answered {response.status_code}. Catch redis.exceptions.RedisError around each Redis "
-        f"call in UserCache, log a warning, and carry on without the cache {WHERE}."
+        f"answered {response.status_code}.{status_advice(response.status_code)} {WHERE}"
     )
     assert response.json()["full_name"] == "Still here", (
         f"With Redis down, the read should answer the user from PostgreSQL; it answered "
-        f"{response.json()!r}. On a RedisError, go on as on a miss: load from the database "
-        f"{WHERE}."
+        f"{response.json()!r} {WHERE}."
     )
+    assert_each_failure_was_logged(calls, caplog)
 
 
 @pytest.mark.parametrize("settings", [REFUSED], indirect=True, ids=["redis-refuses"])
-async def test_writes_are_served_when_redis_refuses_connections(app, create_user):
+async def test_writes_are_served_and_logged_when_redis_refuses_connections(
+    app, create_user, caplog
+):
     user_id = await create_user()
-    calls = spy_on_redis(app, "delete")
 
     async with client_for(app) as client:
+        calls = spy_on_redis(app, "get", "set", "delete")
         patched = await client.patch(f"/users/{user_id}", json={"full_name": "Changed"})
         deleted = await client.delete(f"/users/{user_id}")
 
@@ -85,42 +131,62 @@ async def test_writes_are_served_when_redis_refuses_connections(app, create_user
         f"lost invalidation only lives until the TTL); they answered {patched.status_code} "
         f"and {deleted.status_code}. Catch RedisError in UserCache.invalidate too {WHERE}."
     )
-
-
-@pytest.fixture
-async def hanging_redis_url() -> AsyncIterator[str]:
-    """A server that accepts connections and never answers: Redis stuck, or a black hole."""
-
-    async def ignore(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()  # until the client hangs up
-        writer.close()
-
-    server = await asyncio.start_server(ignore, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    yield f"redis://127.0.0.1:{port}/0"
-    server.close()
+    assert_each_failure_was_logged(calls, caplog)
 
 
 @pytest.mark.timeout(60)  # without socket timeouts the read would hang: stop it here
-async def test_a_read_is_served_when_redis_hangs(settings, app, create_user, hanging_redis_url):
+async def test_a_read_is_served_when_redis_hangs(settings, create_user, hanging_redis, caplog):
     user_id = await create_user(full_name="Patient")
     stuck = create_app(
         settings.model_copy(
-            update={"redis_url": hanging_redis_url, "redis_socket_timeout_seconds": 0.2}
+            update={"redis_url": hanging_redis.url, "redis_socket_timeout_seconds": 0.2}
         )
     )
 
-    async with LifespanManager(stuck), client_for(stuck) as client:
-        calls = spy_on_redis(stuck, "get")
+    async with serving(stuck) as client:
+        calls = spy_on_redis(stuck, "get", "set", "delete")
         response = await client.get(f"/users/{user_id}")
 
     assert calls, f"The read never asked Redis: do exercise cache.aside first {WHERE}."
     assert response.status_code == 200, (
         f"With a Redis that never answers, GET /users/{{id}} should give up after the socket "
         f"timeout and answer 200 from PostgreSQL; it answered {response.status_code}. A "
-        f"timeout is a RedisError too: catch it {WHERE}."
+        f"timeout is a RedisError too.{status_advice(response.status_code)} {WHERE}"
     )
     assert response.json()["full_name"] == "Patient", (
         f"With a Redis that never answers, the read should answer the user from PostgreSQL; "
-        f"it answered {response.json()!r}. On a RedisError, go on as on a miss {WHERE}."
+        f"it answered {response.json()!r} {WHERE}."
     )
+    assert_each_failure_was_logged(calls, caplog)
+
+
+async def test_a_database_outage_stays_an_error_never_a_404(settings, caplog):
+    everything_down = create_app(
+        settings.model_copy(
+            update={
+                **REFUSED,
+                # Nothing listens on port 1 for PostgreSQL either.
+                "database_url": "postgresql+asyncpg://nobody@127.0.0.1:1/nothing",
+                "database_connect_timeout_seconds": 2.0,
+            }
+        )
+    )
+
+    async with serving(everything_down) as client:
+        calls = spy_on_redis(everything_down, "get", "set", "delete")
+        response = await client.get(f"/users/{uuid4()}")
+
+    assert calls, f"The read never asked Redis: do exercise cache.aside first {WHERE}."
+    assert response.status_code == 500, (
+        f"With Redis and PostgreSQL both down, a read should fail (500: the service cannot "
+        f"know the user); it answered {response.status_code}. "
+        + (
+            "A 404 tells the client the user does not exist, and a login would say the "
+            "password is wrong: catch only Redis's errors (RedisError), and let a "
+            "database error go on as it is. "
+            if response.status_code == 404
+            else ""
+        )
+        + WHERE
+    )
+    assert_each_failure_was_logged(calls, caplog)

@@ -1,14 +1,15 @@
 """Fixtures of the reliability suite: a stack of its own, and the figures it prints.
 
 The short forms run here, inside `uv run pytest`; the long forms run from
-`uv run python -m reliability` (see reliability/__main__.py at the repository root), which
-also writes final/RELIABILITY.md.
+`uv run workshop reliability` (harness/src/harness/reliability/), which also writes
+final/RELIABILITY.md.
 """
 
 from collections.abc import Iterator
 
 import pytest
-from rel_stack import Stack, suite_stack
+
+from harness.reliability.stack import Stack, suite_stack
 
 _FIGURES = pytest.StashKey[list[str]]()
 

@@ -1,9 +1,10 @@
 """Faults under a steady load from another process: Redis stopped and started, PostgreSQL
 terminating the service's connections, one of two servers killed. The short form keeps
-each fault a few seconds; `uv run python -m reliability faults` holds them longer."""
+each fault a few seconds; `uv run workshop reliability faults` holds them longer."""
 
 import pytest
-from rel_drill import DrillTiming, run_drill
+
+from harness.reliability.drill import DrillTiming, run_drill
 
 SHORT = DrillTiming(clients=6, warmup_seconds=2, fault_seconds=3, recovery_seconds=3)
 

@@ -1,8 +1,8 @@
 """Bad input: Schemathesis drives every operation of the OpenAPI schema against a running
 server. The short form here tries a bounded number of examples per operation; the long
-form (`uv run python -m reliability fuzz`) tries many more."""
+form (`uv run workshop reliability fuzz`) tries many more."""
 
-from rel_fuzz import run_schemathesis
+from harness.reliability.fuzz import run_schemathesis
 
 SHORT_EXAMPLES = 20
 

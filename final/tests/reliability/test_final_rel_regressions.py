@@ -14,12 +14,12 @@ from final_helpers import (
     user_cache_of,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
-from rel_stack import production_http_flags
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.dependencies import SessionDep
+from harness.reliability.stack import production_http_flags
 
 A_USER_ID = "3f1c0e0a-8a8e-4d38-9f57-0f3a2b1c4d5e"
 

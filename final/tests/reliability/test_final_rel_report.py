@@ -1,21 +1,19 @@
-"""The long form's command and the page it writes. The run itself is too long for pytest
-(its short forms are the other tests here): these check that the command starts and that
-final/RELIABILITY.md says what the figures say, failures included."""
+"""The page the long form writes. The run itself is too long for pytest (its short forms
+are the other tests here): these check that final/RELIABILITY.md says what the figures say,
+failures included. That the command starts is tests/test_cli_harness_commands.py's."""
 
-import subprocess
-import sys
 from dataclasses import asdict
 
 import pytest
-from rel_attacks import AttackOutcome
-from rel_audit import Audit
-from rel_checks import Idle
-from rel_drill import DrillReport, FaultOutcome, report_dict
-from rel_fuzz import FuzzResult
-from rel_main import problems_of
-from rel_report import render
-from rel_soak import SoakReport
-from rel_stack import REPO_ROOT
+
+from harness.reliability.attacks import AttackOutcome
+from harness.reliability.audit import Audit
+from harness.reliability.checks import Idle
+from harness.reliability.drill import DrillReport, FaultOutcome, report_dict
+from harness.reliability.fuzz import FuzzResult
+from harness.reliability.report import render
+from harness.reliability.run import problems_of
+from harness.reliability.soak import SoakReport
 
 IDLE = Idle(pool_in_use=0, postgres={"idle": 9}, redis_clients=12, redis_limit=128)
 
@@ -71,7 +69,7 @@ def _results(*, rows_lost: list[str], attack_outcome: str = "passed") -> dict:
         "tokens", "test_alg_none_is_refused[none]", "Attack: alg none.", attack_outcome
     )
     results = {
-        "command": "uv run python -m reliability",
+        "command": "uv run workshop reliability",
         "started": "2026-11-25 20:00 UTC",
         "minutes": 15.2,
         "services": "PostgreSQL on the local port",
@@ -127,26 +125,3 @@ def test_a_failed_check_makes_the_verdict_and_the_exit_status(broken):
     assert results["problems"], "problems_of must report it"
     assert "**Verdict: 1 problems:" in page
 
-
-def test_the_long_form_command_starts_and_explains_itself():
-    """`uv run python -m reliability --help` runs from the repository root (the command the
-    README and the report give) and refuses an unknown check with a usage error."""
-    help_text = subprocess.run(
-        [sys.executable, "-m", "reliability", "--help"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    unknown = subprocess.run(
-        [sys.executable, "-m", "reliability", "everything"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-    assert help_text.returncode == 0, help_text.stderr
-    assert "RELIABILITY.md" in help_text.stdout
-    assert unknown.returncode == 2
-    assert "fuzz, attacks, faults, soak" in unknown.stderr

@@ -1,8 +1,9 @@
 """Load and soak: Locust runs the benchmarks' mixed journey against two workers for a fixed
-time. The short form is a few seconds; `uv run python -m reliability soak` runs minutes."""
+time. The short form is a few seconds; `uv run workshop reliability soak` runs minutes."""
 
 import pytest
-from rel_soak import SoakTiming, run_soak
+
+from harness.reliability.soak import SoakTiming, run_soak
 
 SHORT = SoakTiming(seconds=20, users=8, seeded_users=200)
 

@@ -15,11 +15,16 @@ class User(Base):
     __mapper_args__: ClassVar = {"eager_defaults": True}
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    # TODO(database.model): add `email` (required, at most 320 characters), `full_name`
-    # (optional, at most 200), and `created_at` / `updated_at`: timezone-aware, filled by the
-    # database with now(), and updated_at set again by every UPDATE.
+    # TODO(database.model): the rest of a user, as app/users/schemas.py describes it: a
+    # required email and an optional full name, each bounded like its schema field (so the
+    # API refuses with a 422 what the table could not store, instead of a 500), and the times
+    # it was created and last updated. Those two are filled in by PostgreSQL itself (the
+    # clock of one server, not of each app process), carry their time zone (a time without
+    # one is ambiguous), and the second changes on every UPDATE.
 
 
-# TODO(database.unique_email): add `email_unique_index`, a unique index on lower(email), so
-# the database itself refuses Alice@example.com once alice@example.com exists. Pass None as
-# its name: the naming convention in app/database.py names it ix_users_email.
+# TODO(database.unique_email): one account per address, whatever its letter case
+# (Alice@example.com and alice@example.com are the same mailbox), enforced by the database
+# itself: two registrations that race both pass any check made before they write. Let the
+# naming convention of app/database.py name it (ix_users_email): the service recognises it
+# by that name when it refuses a row.

@@ -1,30 +1,28 @@
 """`/users`: register, read, list, change and delete users."""
 
-from uuid import UUID
-
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 10_000  # deeper pages cost a scan of every skipped row
 
+# TODO(database.crud): the routes speak HTTP and nothing else; app/users/service.py does
+# the work, with a session from SessionDep (app/dependencies.py), and raises the domain's
+# exceptions (app/users/exceptions.py). Write:
+# - POST "" registers a UserCreate: 201 Created, the new UserRead, and a Location header
+#   naming the new user (/users/<id>);
+# - GET /<id> answers the UserRead; PATCH /<id> applies a UserUpdate and answers the
+#   changed UserRead; DELETE /<id> answers 204 with an empty body;
+# - a path whose last part is not a UUID names nothing: 404, like any unknown path (not a
+#   422: the client did not send a bad value, it asked for a page that does not exist);
+# - one context manager, used around every service call, that turns UserNotFound into a
+#   404 and UserAlreadyExists into a 409, with the exception's own message: the mapping
+#   from the domain to HTTP is written once.
+# `/users/` is served like `/users` already (TrailingSlashMiddleware, app/middleware.py).
 
-def _not_found(user_id: UUID) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"There is no user with id {user_id}.")
-
-
-def _email_taken() -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, "A user with this email already exists.")
-
-
-# TODO(database.crud): the routes, each calling app/users/service.py with a SessionDep
-# (app/dependencies.py) and answering a UserRead (app/users/schemas.py):
-#   POST ""  and "/" (both, so the slash is not a redirect): 201 and a Location header
-#   GET /{user_id}: the user, or _not_found(user_id)
-#   PATCH /{user_id}: a UserUpdate; the user, or _not_found(user_id)
-#   DELETE /{user_id}: 204 with no body, or _not_found(user_id)
-# TODO(database.pagination): GET "": a UserPage; `limit` 1..MAX_PAGE_SIZE (default 20) and
-# `offset` 0..MAX_OFFSET (default 0) as bounded Query parameters.
-# TODO(database.unique_email): POST and PATCH answer _email_taken() (409) when the service
-# raises UserAlreadyExists (app/users/exceptions.py).
+# TODO(database.pagination): GET "" answers one page of users as a UserPage: the items,
+# the total number of users, and the limit and offset used. `limit` (default 20) and
+# `offset` (default 0) are query parameters with bounds, 1..MAX_PAGE_SIZE and
+# 0..MAX_OFFSET, that FastAPI enforces (422 outside them): without a bound, one request
+# could ask for the whole table or make PostgreSQL skip millions of rows.

@@ -1,4 +1,4 @@
-"""User operations on the database. No HTTP here: the routes decide what the answers are."""
+"""User operations on the database. No HTTP here: failures are domain exceptions."""
 
 from uuid import UUID
 
@@ -7,37 +7,51 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.users.models import User
 from app.users.schemas import UserCreate, UserUpdate
 
-# TODO(database.unique_email): never ask "is this email taken?" before writing: under a race
-# both requests hear "no". Let the commits of create_user and update_user fail instead: catch
-# the IntegrityError of email_unique_index, roll the session back, raise UserAlreadyExists.
+# TODO(database.unique_email): a taken email must raise UserAlreadyExists, in create_user and
+# in update_user, even when two requests race. Never ask "is it taken?" before writing: two
+# racing requests both hear "no", then both write. Let the write itself fail: the unique
+# index refuses the second row when it is sent, with an IntegrityError. Then the session is
+# unusable until it is rolled back. Only the email index's refusal is a conflict: any other
+# integrity error is a bug and must go on as it is (asyncpg names the refusing constraint
+# on the error's cause).
 
 
 async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
-    """Insert a user. A taken email (in any letter case) raises UserAlreadyExists."""
-    # TODO(database.crud): make a User from data, add it to the session, commit, return it.
+    """Insert a user. A taken email (any case) raises UserAlreadyExists."""
+    # TODO(database.crud): insert a User made from the data and commit it; answer the user,
+    # with the id and timestamps the database gave it.
     raise NotImplementedError("create_user: exercise database.crud")
 
 
-async def get_user(session: AsyncSession, *, user_id: UUID) -> User | None:
-    # TODO(database.crud): the user with this primary key, or None.
+async def get_user(session: AsyncSession, *, user_id: UUID) -> User:
+    """The user with this id. Raises UserNotFound."""
+    # TODO(database.crud): load the user by its primary key; a missing one raises
+    # UserNotFound (app/users/exceptions.py): the service speaks the domain, the route
+    # decides the status code.
     raise NotImplementedError("get_user: exercise database.crud")
 
 
 async def list_users(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:
     """One page of users, oldest first, and how many there are in all."""
-    # TODO(database.pagination): select one page in a stable order (oldest first, then a
-    # unique column to break ties), and count every user with a second query.
+    # TODO(database.pagination): let PostgreSQL pick the page, not Python: a page read whole
+    # and sliced here costs the entire table on every request. Order the users oldest first
+    # in a total order: rows have no order of their own (without ORDER BY PostgreSQL answers
+    # them as they lie on disk), and users created in one transaction share their
+    # created_at, so break ties with a unique column; otherwise a client walking the pages
+    # meets some users twice and misses others. Count every user in a query of its own.
     raise NotImplementedError("list_users: exercise database.pagination")
 
 
-async def update_user(session: AsyncSession, *, user_id: UUID, changes: UserUpdate) -> User | None:
-    """Change the fields that were sent; None when there is no such user."""
-    # TODO(database.crud): load the user; set only the fields the client sent
-    # (changes.model_dump(exclude_unset=True)), commit, return it.
+async def update_user(session: AsyncSession, *, user_id: UUID, changes: UserUpdate) -> User:
+    """Apply the fields that were sent. Raises UserNotFound."""
+    # TODO(database.crud): change only the fields the client sent: one left out keeps its
+    # value, and a null full_name clears it. Commit, and answer the user as it now is; a
+    # missing user raises UserNotFound.
     raise NotImplementedError("update_user: exercise database.crud")
 
 
-async def delete_user(session: AsyncSession, *, user_id: UUID) -> bool:
-    """Delete the user; False when there was none."""
-    # TODO(database.crud): delete the row, commit, and say whether there was one.
+async def delete_user(session: AsyncSession, *, user_id: UUID) -> None:
+    """Delete the user. Raises UserNotFound."""
+    # TODO(database.crud): delete the user's row and commit; when there was no such row,
+    # raise UserNotFound.
     raise NotImplementedError("delete_user: exercise database.crud")

@@ -17,12 +17,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # TODO(database.migration): create the users table as app/users/models.py declares it
-    # (columns, types, nullability, server defaults, primary key pk_users) and the unique
-    # index ix_users_email on lower(email). `alembic revision --autogenerate` writes most of it.
+    # TODO(database.migration): build the schema app/users/models.py declares, as the
+    # database will hold it in production: the users table (every column with its type,
+    # nullability and server default; the primary key named pk_users) and the unique index
+    # ix_users_email on lower(email). Keep the header above: chapter 04's migration builds on
+    # revision c43c77388c02. Alembic can draft this for you from the models.
     pass
 
 
 def downgrade() -> None:
-    # TODO(database.migration): undo upgrade(), in reverse order: the index, then the table.
+    # TODO(database.migration): undo upgrade(), in reverse order, so that a release can be
+    # rolled back.
     pass

@@ -1,1 +1,0 @@
-"""`python -m reliability`: the long forms of the reliability suite (final/tests/reliability/)."""
