@@ -45,6 +45,7 @@ EXERCISES = {
     "secret": ["app/tokens.py"],
     "logging": ["app/reads.py"],
     "teardown": [],
+    "planted": ["app/wrapper.py"],
 }
 
 APP = {
@@ -105,6 +106,14 @@ APP = {
     "app/tokens.py": """
         def signing_key(settings):
             return str(settings.secret_key)
+    """,
+    "app/wrapper.py": """
+        class PassThrough:
+            def __init__(self, app):
+                self.app = app
+
+            async def __call__(self, scope, receive, send):
+                await self.app(scope, receive, send)
     """,
 }
 
@@ -213,6 +222,25 @@ TESTS = {
         def test_uses_the_resource(resource):
             assert resource == "open"
     """,
+    "tests/test_planted.py": """
+        import httpx
+        import pytest
+        from app.wrapper import PassThrough
+
+        pytestmark = pytest.mark.exercise("probe.planted")
+
+
+        async def planted_bug(scope, receive, send):
+            raise RuntimeError("a bug the test planted")
+
+
+        async def test_a_bug_answers_a_problem():
+            app = PassThrough(planted_bug)
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                response = await client.get("/")
+            assert response.status_code == 418, "The planted bug should be answered (probe)."
+    """,
 }
 
 
@@ -305,6 +333,16 @@ def test_one_cause_is_explained_once_at_the_exercise_whose_file_holds_it(report)
 
     assert "Fails with the same error as probe.handler: fix that one first" in reads, report
     assert "Your code raised" not in reads
+
+
+def test_a_bug_the_test_planted_is_not_blamed_on_the_learners_code(report):
+    block = block_of(report, "planted")
+
+    assert "The planted bug should be answered" in block, report
+    assert "Your code raised" not in block, (
+        "the exception was raised by the test's own app, which the learner's middleware only "
+        f"passed on: naming the middleware's line sends them to the wrong place:\n{block}"
+    )
 
 
 def test_a_known_trap_in_the_exercise_code_is_named(report):

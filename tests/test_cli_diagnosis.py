@@ -49,6 +49,8 @@ def test_each_known_trap_is_named_from_the_failure_or_the_code(name, message, co
         ("The counter should expire with its window (60000 ms); its PTTL is 59874.", ""),
         ("", "await self._script(keys=[key], args=[window_seconds * 1000])\n"),
         ("", 'payload = user.model_dump(mode="json")\n'),
+        # An exception object in a validation error's `ctx` (chapter 05): not a model_dump.
+        ("TypeError: Object of type ValueError is not JSON serializable", ""),
     ],
 )
 def test_correct_code_and_ordinary_failures_name_no_trap(message, code):

@@ -68,6 +68,25 @@ def test_doctor_says_which_kind_of_server_answered_and_tries_what_the_chapters_d
     assert "[pass] Redis scripts" in finished.stdout
 
 
+def test_doctor_names_the_embedded_redis_and_runs_the_limiters_script_on_it(
+    run_workshop, postgres_service
+):
+    env = {
+        "WORKSHOP_POSTGRES_URL": postgres_service.url,
+        "WORKSHOP_REDIS_URL": "",
+        "WORKSHOP_REDIS_PORT": "1",  # nothing listens there: the embedded Redis starts
+        "WORKSHOP_NO_EMBEDDED": "0",
+    }
+
+    finished = run_workshop("doctor", "04", env=env)
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    lines = finished.stdout.splitlines()
+    redis_line = next(line for line in lines if line.startswith("[pass] Redis "))
+    assert "embedded server: Redis embedded" in redis_line, redis_line
+    assert any(line.startswith("[pass] Redis scripts") for line in lines), finished.stdout
+
+
 UNFIXED_FAKEREDIS = """
 import sys, threading, time
 from fakeredis import TcpFakeServer
@@ -96,7 +115,8 @@ def test_doctor_fails_a_redis_that_answers_but_cannot_run_the_limiters_script(ru
     assert finished.returncode == 3, finished.stdout + finished.stderr
     line = next(line for line in finished.stdout.splitlines() if "Redis scripts" in line)
     assert line.startswith("[FAIL]"), line
-    assert "the login rate limiter of chapter 04 needs scripts" in line
+    assert "closes the connection after an error reply" in line
+    assert "the login rate limiter of chapter 04 fails" in line
 
 
 @pytest.fixture
@@ -142,7 +162,7 @@ def test_serve_with_a_role_that_may_not_create_databases_is_an_environment_error
     finished = run_workshop("serve", "02", "--port", "0", env={"WORKSHOP_POSTGRES_URL": url})
 
     assert finished.returncode == 3, finished.stdout + finished.stderr
-    assert f"The PostgreSQL role `{role}` may not create the database" in finished.stderr
+    assert f"the role `{role}` may not create databases" in finished.stderr
     assert f'ALTER ROLE "{role}" CREATEDB;' in finished.stderr
     assert "Traceback" not in finished.stderr
 

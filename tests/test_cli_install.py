@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,8 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-from workshop.contract import copy_tree
+import yaml
 
 
 def _this_folders_conftest() -> ModuleType:
@@ -82,7 +82,11 @@ def linux_wheel_size(package: dict) -> int:
         and "musllinux" not in name
         and (
             name.endswith("-none-any.whl")
-            or ("x86_64" in name and "manylinux" in name and ("cp311" in name or "abi3" in name))
+            or (
+                "x86_64" in name
+                and "manylinux" in name
+                and any(tag in name for tag in ("-cp311-", "-abi3-", "-py3-none-", "-py2.py3-"))
+            )
         )
     ]
     return max(sizes, default=package.get("sdist", {}).get("size", 0))
@@ -156,28 +160,20 @@ def test_a_missing_chromium_is_said_with_how_to_install_it(tmp_path, monkeypatch
 
 # --- the offline kit: a uv cache on a stick ---------------------------------------------------
 
-# The workspace members too: `uv sync` reads every member's pyproject.toml.
-CLONE_FILES = (
-    "pyproject.toml",
-    "uv.lock",
-    "README.md",
-    "workshop",
-    "chapters",
-    "localservices",
-    "harness",
-    "final",
-)
-
 
 def a_clone(destination: Path) -> Path:
-    """What a learner's clone holds of what `uv sync` and `workshop check 01` read."""
-    for name in CLONE_FILES:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            copy_tree(source, destination / name)
-        else:
-            destination.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, destination / name)
+    """A learner's clone: the repository's tracked files as they are in this working tree."""
+    tracked = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "ls-files", "-z"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for relative in filter(None, tracked):
+        source = REPO_ROOT / relative
+        if source.is_file():
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / relative)
     return destination
 
 
@@ -224,3 +220,47 @@ def test_a_uv_cache_filled_once_installs_a_fresh_clone_offline(tmp_path):
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "exercises to go. Next: config." in checked.stdout, checked.stdout
     print(f"offline kit: `uv sync` from the cache took {offline:.1f} s")
+
+
+# --- the images of chapter 07's demo ----------------------------------------------------------
+
+DEMO_FILES = (
+    "solutions/07-deployment/Dockerfile",
+    "solutions/07-deployment/docker-compose.yml",
+    "docker-compose.yml",
+)
+
+
+def images_of_dockerfile(text: str) -> set[str]:
+    """The images a Dockerfile's FROM lines pull (ARG defaults resolved, stages left out)."""
+    defaults = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.MULTILINE))
+    images, stages = set(), set()
+    for image, stage in re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.MULTILINE | re.I):
+        image = re.sub(r"\$\{?(\w+)\}?", lambda match: defaults.get(match[1], match[0]), image)
+        if image not in stages:
+            images.add(image)
+        if stage:
+            stages.add(stage)
+    return images
+
+
+def images_of_compose(text: str) -> set[str]:
+    """The images a compose file pulls: those no service of it builds."""
+    services = yaml.safe_load(text).get("services", {}).values()
+    built = {service.get("image") for service in services if "build" in service}
+    return {service["image"] for service in services if "image" in service} - built
+
+
+def test_the_guide_lists_every_image_chapter_07s_demo_pulls():
+    guide = (REPO_ROOT / "docs/instructor-guide.md").read_text(encoding="utf-8")
+    pulled = set()
+    for relative in DEMO_FILES:
+        text = (REPO_ROOT / relative).read_text(encoding="utf-8")
+        if relative.endswith("Dockerfile"):
+            pulled |= images_of_dockerfile(text)
+        else:
+            pulled |= images_of_compose(text)
+
+    assert len(pulled) >= 3, pulled
+    missing = sorted(image for image in pulled if f"docker pull {image}" not in guide)
+    assert not missing, f"docs/instructor-guide.md should list `docker pull {missing[0]}`"

@@ -9,9 +9,11 @@ import subprocess
 import sys
 import textwrap
 
+from workshop.contract import code_files
 from workshop.manifest import ROOT_ENV, load_manifest
 
 MANIFEST = load_manifest()
+SOLUTIONS = MANIFEST.root / "solutions"
 CONFIG = MANIFEST.chapter("config")
 
 
@@ -110,14 +112,22 @@ def test_a_fresh_pass_under_a_selection_is_left_for_a_full_check(run_workshop, s
     assert statuses(standing(run_workshop), "01")["config.health"] == "not checked"
 
 
+def added_by_chapter_04() -> list[str]:
+    """Files (with content) that chapter 04's solution has and chapter 03's has not."""
+    theirs, ours = code_files(SOLUTIONS / "03-cache"), code_files(SOLUTIONS / "04-auth")
+    added = sorted(path for path, content in ours.items() if path not in theirs and content)
+    assert added, "chapter 04 adds files to chapter 03's solution"
+    return added
+
+
 def test_diff_between_two_chapters_solutions_with_stat(run_workshop):
     finished = run_workshop("diff", "--chapters", "03", "04", "--stat")
 
     assert finished.returncode == 0, finished.stderr
     lines = finished.stdout.splitlines()
+    added = added_by_chapter_04()
     assert lines[0] == "solution 03 (solutions/03-cache) -> solution 04 (solutions/04-auth):"
-    tokens = "app/security/tokens.py"
-    assert any(line.strip().startswith(tokens) and "| +" in line for line in lines)
+    assert any(line.strip().startswith(f"{added[0]} ") and "| +" in line for line in lines)
     assert lines[-1].strip().endswith("removed")
     assert "file(s) changed" in lines[-1]
 
@@ -125,7 +135,7 @@ def test_diff_between_two_chapters_solutions_with_stat(run_workshop):
 def test_diff_between_two_chapters_shows_the_lines(run_workshop):
     finished = run_workshop("diff", "--chapters", "03", "04")
 
-    assert "+++ solution 04: solutions/04-auth/app/rate_limit.py" in finished.stdout
+    assert f"+++ solution 04: solutions/04-auth/{added_by_chapter_04()[0]}" in finished.stdout
     assert run_workshop("diff", "01", "--chapters", "03", "04").returncode == 2
 
 
@@ -246,3 +256,29 @@ def test_a_selection_in_the_write_tests_chapter_reports_only_what_it_ran(run_wor
             assert line.endswith("(not selected)"), line
     assert "has no tests yet" not in finished.stdout
     assert "Next: testing.cache" in finished.stdout
+
+
+def test_tb_shows_the_traceback_of_a_learners_own_test_in_chapter_06(run_workshop, workshop_root):
+    tests = workshop_root / "chapters/06-testing/tests/test_users.py"
+    tests.write_text(
+        tests.read_text()
+        + "\n\ndef test_deliberately_wrong():\n    assert 1 + 1 == 3, 'arithmetic, deliberately'\n"
+    )
+
+    finished = run_workshop("check", "06", "--tb", "--", "-k", "deliberately")
+
+    assert "--- pytest's traceback of tests/test_users.py::test_deliberately_wrong ---" in (
+        finished.stdout
+    ), finished.stdout
+    assert "assert 1 + 1 == 3" in finished.stdout
+
+
+def test_checking_a_later_chapter_moves_the_learner_on(run_workshop):
+    run_workshop("check", "01")  # tried, not finished
+    run_workshop("check", "02")  # then went on: 02's starter holds 01's solution
+
+    report = standing(run_workshop)
+
+    assert report["current_chapter"] == "02"
+    assert set(statuses(report, "01").values()) == {"given"}
+    assert set(statuses(report, "02").values()) == {"failing"}

@@ -63,5 +63,7 @@ def test_diff_shows_what_the_solution_adds(run_workshop):
     finished = run_workshop("diff", "01", "health")
 
     assert finished.returncode == 0
-    assert "--- yours: chapters/01-config/app/health.py" in finished.stdout
-    assert '+@router.get("/live"' in finished.stdout
+    lines = finished.stdout.splitlines()
+    assert "--- yours: chapters/01-config/app/health.py" in lines
+    assert "+++ solution: solutions/01-config/app/health.py" in lines
+    assert any(line.startswith("+") and not line.startswith("+++") for line in lines)

@@ -200,7 +200,11 @@ def test_a_database_at_head_without_its_tables_is_reported_with_the_fix(
     assert f"The database {name} is at the latest migration (head) but has no users table" in (
         output
     ), output
-    assert "`uv run alembic stamp base` in 02-database/" in output
+    assert (
+        "`uv run alembic stamp base` in 02-database/ with DATABASE_URL=postgresql+asyncpg://"
+        in (output)
+    )
+    assert f"/{name} uv run alembic stamp base`" in output, "a command to copy, for bash"
 
 
 def test_serve_waits_while_another_holds_the_migration_lock(

@@ -66,8 +66,10 @@ def final_database(postgres_service, redis_service):
 def test_serve_final_migrates_its_database_and_serves_the_finished_service(
     workshop_root, postgres_service, redis_service, final_database
 ):
-    for name in FINAL_CODE:
+    for name in FINAL_CODE:  # what the workshop_root fixture did not copy already
         source, target = REPO_ROOT / "final" / name, workshop_root / "final" / name
+        if target.exists():
+            continue
         if source.is_dir():
             copy_tree(source, target)
         else:

@@ -18,10 +18,12 @@ CHAPTER_MARKERS = ("objectives", "exercises", "check", "key-points")
 TOP_LEVEL_SECTIONS = (
     "Home",
     "Getting started",
+    "Windows and macOS",
     "Chapters",
     "The finished service",
     "Benchmarks",
     "Instructor guide",
+    "Cheat sheet",
     "Glossary",
     "Where next",
 )

@@ -70,6 +70,10 @@ def test_sessions_follow_each_other_with_a_pause_at_least_every_75_minutes(days)
     buffers = [s for day in plan.days for s in day.sessions if s.kind == "buffer"]
     assert len(buffers) == 1, "one labelled buffer, on the last day"
     assert buffers[0].title.startswith("Buffer")
+    ending = [session.kind for session in plan.days[-1].sessions[-3:]]
+    assert ending == ["buffer", "feedback", "wrap-up"], (
+        f"the day ends on its buffer, feedback and wrap-up, with no break among them: {ending}"
+    )
 
 
 def test_one_day_does_the_core_exercises_in_class_and_names_the_homework():

@@ -64,7 +64,7 @@ def test_a_chapter_run_imports_the_chapter_app(
 
 
 def test_tests_outside_every_code_tree_import_final_app(tmp_path: Path) -> None:
-    finished, app_file = run_pytest(tmp_path, "benchmarks/tests", cwd=REPO_ROOT)
+    finished, app_file = run_pytest(tmp_path, "harness/tests", cwd=REPO_ROOT)
 
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert app_file == str(REPO_ROOT / "final/app/__init__.py"), app_file

@@ -19,7 +19,6 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import localservices as services
 from workshop.manifest import Chapter, Exercise
@@ -203,33 +202,9 @@ def run_chapter_tests(request: CheckRequest) -> CheckResult:
         details = _read_json(details_path)
     if "No module named pytest" in completed.stderr:
         report["environment_error"] = "pytest is not installed here: run `uv sync`."
-    result = _result_from_report(
+    return _result_from_report(
         request.chapter, report, completed.returncode, completed.stdout + completed.stderr, details
     )
-    if not result.environment_error:
-        result.environment_error = refused_right(result, request.env)
-    return result
-
-
-# What PostgreSQL answers when the role lacks a right the tests need.
-REFUSED = ("InsufficientPrivilege", "permission denied to create database")
-
-
-def refused_right(result: CheckResult, env: dict[str, str]) -> str | None:
-    """A test's set-up refused by PostgreSQL (the role may not create the session's
-    database) is the environment, not the code: the sentence an administrator needs."""
-    tests = [test for r in result.exercises for test in r.tests] + result.untagged
-    for test in tests:
-        if test.outcome == "error" and any(m in test.exception + test.message for m in REFUSED):
-            url = env.get(services.POSTGRES_URL_ENV, "")
-            role = urlsplit(url).username or "the workshop's role"
-            return (
-                f"PostgreSQL refused to create this run's database: the role `{role}` may not "
-                f"create databases, and every test run makes one. An administrator runs "
-                f'`ALTER ROLE "{role}" CREATEDB;`, or set {services.POSTGRES_URL_ENV} to a role '
-                "that may."
-            )
-    return None
 
 
 def disabled_plugins() -> list[str]:

@@ -49,7 +49,9 @@ TRAPS = (
         "model-dump-json",
         "`model_dump()` returns Python objects (a UUID, a datetime) that `json` cannot write: "
         'use `model_dump(mode="json")` or `model_dump_json()`.',
-        in_text=r"Object of type \w+ is not JSON serializable",
+        # An exception object (pydantic keeps one in a validation error's `ctx`) is another
+        # mistake: copying the error item whole.
+        in_text=r"Object of type (?!\w*(?:Error|Exception)\b)\w+ is not JSON serializable",
         in_code=r"json\.dumps\([^)\n]*\.model_dump\(\s*\)",
     ),
     Trap(

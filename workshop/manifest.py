@@ -74,6 +74,8 @@ class Chapter:
     # "write-tests": the learner writes the tests; `checker` names the module that checks them.
     kind: str = "exercises"
     checker: str | None = None
+    # A write-tests chapter's planted faults: a data file, from the repository's root.
+    faults: str | None = None
 
     @property
     def short_title(self) -> str:
@@ -211,6 +213,7 @@ def _chapter(entry: dict, position: int) -> Chapter:
         questions=reader.texts("questions", default=()),
         kind=kind,
         checker=checker,
+        faults=reader.text("faults", default="") or None,
     )
 
 

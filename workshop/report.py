@@ -271,7 +271,8 @@ def render_completion(manifest: Manifest) -> None:
 
 
 def current_chapter(manifest: Manifest, progress: Progress) -> Chapter | None:
-    """The chapter chosen with `workshop start`, else the first one not finished."""
+    """The chapter chosen with `workshop start`, else the first one not finished from the
+    furthest chapter the learner has worked on (its starter holds the ones before it)."""
     if progress.current_chapter:
         try:
             return manifest.chapter(progress.current_chapter)
@@ -282,7 +283,12 @@ def current_chapter(manifest: Manifest, progress: Progress) -> Chapter | None:
         for chapter in manifest.chapters
         if (manifest.root / chapter.directory).is_dir() and chapter.exercises
     ]
-    for chapter in available:
+    worked = [
+        index
+        for index, chapter in enumerate(available)
+        if any(progress.of(ex.id).status != "not checked" for ex in chapter.exercises)
+    ]
+    for chapter in available[max(worked, default=0) :]:
         if any(progress.of(ex.id).status != "passed" for ex in chapter.exercises):
             return chapter
     return available[-1] if available else None

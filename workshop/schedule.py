@@ -11,7 +11,8 @@ The rules, in the order they apply:
   homework, and every exercise block says which are which;
 - the first day opens with a welcome (and `workshop doctor` on every laptop), later days with
   a recap; every day ends with a feedback round, and the last day with a buffer (time to
-  catch up, taken from whichever block ran late) and a wrap-up;
+  catch up, taken from whichever block ran late; it shrinks rather than force one more break
+  before the end) and a wrap-up;
 - nobody works more than BREAK_EVERY minutes without a pause: a break goes in before the
   block that would pass it (an exercise block is split between two exercises if needed), and
   lunch at the first chapter boundary after LUNCH_EARLIEST (earlier if a pause is due from
@@ -30,6 +31,7 @@ WELCOME_MINUTES = 20
 RECAP_MINUTES = 10
 FEEDBACK_MINUTES = 5
 BUFFER_MINUTES = 15
+MIN_BUFFER_MINUTES = 5  # what is left of the buffer when the day's last stretch is long
 WRAP_UP_MINUTES = 15
 BREAK_MINUTES = 10
 LUNCH_MINUTES = 45
@@ -279,7 +281,10 @@ def _blocks(chapters, *, first: bool, last: bool, core_only: bool) -> list[_Bloc
 def _day(number: int, chapters, *, first: bool, last: bool, core_only: bool) -> Day:
     sessions: list[Session] = []
     now, stretch, lunch_taken = DAY_START, 0, False
-    for block in _blocks(chapters, first=first, last=last, core_only=core_only):
+    blocks = _blocks(chapters, first=first, last=last, core_only=core_only)
+    for index, block in enumerate(blocks):
+        if block.kind == "buffer":
+            block = _fitted_buffer(block, stretch, blocks[index + 1 :])
         chapter_starts = block.kind == "teaching"
         pause_due = stretch + block.minutes > BREAK_EVERY
         lunch_now = not lunch_taken and (
@@ -328,6 +333,16 @@ def _day(number: int, chapters, *, first: bool, last: bool, core_only: bool) -> 
         now += block.minutes
         stretch += block.minutes
     return Day(number=number, sessions=tuple(sessions))
+
+
+def _fitted_buffer(buffer: _Block, stretch: int, rest: list[_Block]) -> _Block:
+    """The buffer gives up minutes (down to MIN_BUFFER_MINUTES) rather than push the end of
+    the day into one more break: a buffer is slack, and that is what slack is for."""
+    over = stretch + buffer.minutes + sum(block.minutes for block in rest) - BREAK_EVERY
+    if over <= 0:
+        return buffer
+    minutes = max(MIN_BUFFER_MINUTES, buffer.minutes - over)
+    return _Block(buffer.kind, buffer.title, minutes)
 
 
 def _split(chapters: tuple[Chapter, ...], days: int) -> list[tuple[Chapter, ...]]:

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import localservices as services
 from workshop import checking, participant
@@ -105,25 +105,10 @@ def prepare(target: ServeTarget) -> dict[str, str]:
 
 
 def _database(service: services.Service, name: str) -> str:
-    try:
-        return services.ensure_database(service.url, name)
-    except services.ServiceUnavailable:
-        raise
-    except Exception as error:  # asyncpg's errors: permissions first, anything else as is
-        if any(marker in f"{type(error).__name__}: {error}" for marker in PERMISSION_DENIED):
-            raise ServeProblem(cannot_create_database(service, name), environment=True) from error
-        raise
-
-
-def cannot_create_database(service: services.Service, name: str) -> str:
-    """The sentence an instructor needs when the role may not create databases."""
-    role = urlsplit(service.url).username or "?"
-    return (
-        f"The PostgreSQL role `{role}` may not create the database {name}. This is the "
-        f'server\'s set-up, not your code: an administrator runs `ALTER ROLE "{role}" '
-        "CREATEDB;` (or creates the database for you, owned by your role), or you set "
-        "WORKSHOP_POSTGRES_URL to a role that may."
-    )
+    """Create it unless it exists (race-free); a role that may not create databases raises
+    localservices' DatabaseCreationRefused, a ServiceUnavailable with the administrator's
+    sentence (exit 3)."""
+    return services.ensure_database(service.url, name)
 
 
 # --- migrations -------------------------------------------------------------------------------
@@ -211,13 +196,23 @@ def missing_tables(target: ServeTarget, env: dict[str, str]) -> str | None:
     if not tables:
         return None
     names = ", ".join(tables)
+    url = _without_password(env["DATABASE_URL"])
     return (
         f"The database {target.database_name} is at the latest migration (head) but has no "
         f"{names} table: a migration that was still empty when it ran counts as applied. "
         f"Once the migration creates the table, run `uv run alembic stamp base` in "
-        f"{target.code_dir.name}/ (with DATABASE_URL set as above) and serve again, or drop "
-        f"the database {target.database_name}."
+        f"{target.code_dir.name}/ with DATABASE_URL={url} (in bash: "
+        f"`DATABASE_URL={url} uv run alembic stamp base`) and serve again, or drop the "
+        f"database {target.database_name}."
     )
+
+
+def _without_password(url: str) -> str:
+    """The URL to show: a password, if any, as `***` (type yours in its place)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def _added_tables(alembic_check_output: str) -> Iterator[str]:

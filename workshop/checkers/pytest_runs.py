@@ -2,29 +2,37 @@
 
 Chapter 06's check runs the learner's tests against two dozen code trees, each with its own
 `app` package, so each run needs a process of its own. Most of a fresh process's time goes
-into importing pytest, FastAPI, SQLAlchemy and pydantic. Where the platform can fork, a small
-server process (`python -m workshop.checkers.pytest_runs`) imports them once and forks one
-child per run (never importing `app`, which differs from run to run). Elsewhere (Windows) each
-run is a plain `python -m pytest` subprocess. Either way a run is the one `workshop check`
-makes: the chapter's pytest configuration, the tree as rootdir and first on the path, and the
-plugin's JSON report read back.
+into importing pytest, FastAPI, SQLAlchemy and pydantic. Where the platform has it, the
+standard library's `forkserver` imports them once (`set_forkserver_preload`) and forks one
+process per run from there (never importing `app`, which differs from run to run); elsewhere
+(Windows) each run is a freshly spawned interpreter. Either way a run is the one
+`workshop check` makes: the chapter's pytest configuration, the tree as rootdir and first on
+the path, and the plugin's JSON report read back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
-import selectors
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
-from workshop.checking import CHAPTER_PYTEST_CONFIG, Outcome, outcomes_from_report
+from workshop.checking import (
+    CHAPTER_PYTEST_CONFIG,
+    DETAILS_PLUGIN,
+    Outcome,
+    outcomes_from_report,
+)
 
 # Imported once by the fork server, so that no run pays for them again.
 PRELOADED = (
@@ -32,6 +40,8 @@ PRELOADED = (
     "pytest_asyncio",
     "pytest_timeout",
     "localservices.pytest_plugin",
+    "localservices.app_tree",
+    "workshop.checkers.pytest_runs",
     "asgi_lifespan",
     "asyncpg",
     "email_validator",
@@ -73,6 +83,7 @@ class PytestRun:
 class PlannedRun:
     workdir: Path
     args: tuple[str, ...] = ()
+    details: bool = False  # record failing tests' details (workshop.check_details)
 
 
 def run_all(planned: list[PlannedRun], env: dict[str, str], *, workers: int) -> list[PytestRun]:
@@ -81,8 +92,7 @@ def run_all(planned: list[PlannedRun], env: dict[str, str], *, workers: int) -> 
         requests = [
             _request(run, Path(scratch) / str(index), env) for index, run in enumerate(planned)
         ]
-        runner = _ForkServer(env) if hasattr(os, "fork") else _Subprocesses()
-        statuses = runner.run(requests, workers=workers)
+        statuses = run_processes(requests, workers=workers)
         return [_read_back(request, statuses[index]) for index, request in enumerate(requests)]
 
 
@@ -95,6 +105,8 @@ def _request(run: PlannedRun, scratch: Path, env: dict[str, str]) -> dict:
     child_env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(run.workdir), env.get("PYTHONPATH")])
     )
+    details = scratch / "details.json"
+    recording = ["-p", DETAILS_PLUGIN, "--workshop-details", str(details)] if run.details else []
     return {
         "workdir": str(run.workdir),
         "arguments": [
@@ -108,10 +120,12 @@ def _request(run: PlannedRun, scratch: Path, env: dict[str, str]) -> dict:
             "--no-header",
             "--continue-on-collection-errors",
             *disabled,
+            *recording,
             *run.args,
         ],
         "env": child_env,
         "report": str(report),
+        "details": str(details),
         "log": str(scratch / "output.txt"),
     }
 
@@ -119,11 +133,13 @@ def _request(run: PlannedRun, scratch: Path, env: dict[str, str]) -> dict:
 def _read_back(request: dict, exit_status: int) -> PytestRun:
     report_path, log_path = Path(request["report"]), Path(request["log"])
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    details_path = Path(request["details"])
+    details = json.loads(details_path.read_text()) if details_path.exists() else {}
     output = log_path.read_text(errors="replace") if log_path.exists() else ""
     if "No module named pytest" in output:
         report["environment_error"] = "pytest is not installed here: run `uv sync`."
     return PytestRun(
-        outcomes=outcomes_from_report(report),  # a failed teardown does not add a test
+        outcomes=outcomes_from_report(report, details),  # a failed teardown adds no test
         collection_errors=report.get("collection_errors", []),
         environment_error=report.get("environment_error"),
         services_line=report.get("services"),
@@ -132,167 +148,73 @@ def _read_back(request: dict, exit_status: int) -> PytestRun:
     )
 
 
-# --- where fork exists: one server imports once, forks a child per run ------------------------
+# --- the processes ------------------------------------------------------------------------------
 
 
-class _ForkServer:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-
-    def run(self, requests: list[dict], *, workers: int) -> list[int]:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "workshop.checkers.pytest_runs"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=self.env,
-            text=True,
-        )
-        statuses: dict[int, int] = {}
-        try:
-            pending = list(enumerate(requests))
-            running = 0
-            while pending or running:
-                while pending and running < workers:
-                    index, request = pending.pop(0)
-                    server.stdin.write(json.dumps({"id": index, **request}) + "\n")
-                    server.stdin.flush()
-                    running += 1
-                line = server.stdout.readline()
-                if not line:
-                    raise RuntimeError("the pytest fork server stopped unexpectedly")
-                finished = json.loads(line)
-                statuses[finished["id"]] = finished["status"]
-                running -= 1
-        except BaseException:
-            # Interrupted: the runs in flight stop and drop their databases before the caller
-            # removes the directories they run in (the server forwards this, once).
-            with contextlib.suppress(OSError):
-                server.send_signal(signal.SIGINT)
-            raise
-        finally:
-            with contextlib.suppress(OSError):
-                server.stdin.close()
-            server.wait()
-        return [statuses[index] for index in range(len(requests))]
+def process_context() -> BaseContext:
+    """`forkserver` with the libraries preloaded where it exists, else `spawn` (Windows)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The server imports these once, when it starts. `__main__` too (the `workshop` script,
+    # or pytest's): else every run would import the caller's main module again.
+    context.set_forkserver_preload(["__main__", *PRELOADED])
+    return context
 
 
-def serve() -> None:
-    """The fork server: one JSON request per line in, one `{id, status}` per finished run out."""
-    import importlib
-
-    for name in PRELOADED:
-        importlib.import_module(name)
-    children: dict[int, tuple[int, float]] = {}  # pid -> (request id, started)
-    interrupted = False
-
-    def interrupt(signum: int, frame: object) -> None:
-        # Ctrl-C (or the caller giving up): start nothing new, and ask each run in flight, once,
-        # to stop as pytest does on Ctrl-C, dropping its database on the way out.
-        nonlocal interrupted
-        if not interrupted:
-            interrupted = True
-            for pid in children:
-                os.kill(pid, signal.SIGINT)
-
-    signal.signal(signal.SIGINT, interrupt)
-    selector = selectors.DefaultSelector()
-    selector.register(0, selectors.EVENT_READ)
-    received = b""
-    open_input = True
-    while open_input or children:
-        open_input = open_input and not interrupted
-        # Raw reads of fd 0: a buffered reader could hold a request that select() never sees.
-        if open_input and selector.select(timeout=0.05):
-            chunk = os.read(0, 1 << 16)
-            open_input = bool(chunk)
-            received += chunk
-            *lines, received = received.split(b"\n")
-            for line in filter(None, lines):
-                request = json.loads(line)
-                children[_fork_run(request)] = (request["id"], time.monotonic())
-        elif not open_input:
-            time.sleep(0.05)
-        for pid, (request_id, started) in list(children.items()):
-            if time.monotonic() - started > RUN_TIMEOUT_SECONDS:
-                os.kill(pid, signal.SIGKILL)
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                del children[pid]
-                code = os.waitstatus_to_exitcode(status)
-                sys.stdout.write(json.dumps({"id": request_id, "status": code}) + "\n")
-                sys.stdout.flush()
-
-
-def _fork_run(request: dict) -> int:
-    pid = os.fork()
-    if pid:
-        return pid
-    try:  # the child: pytest in the tree, its output in the log, never back to the server
-        # Out of the terminal's process group: Ctrl-C reaches it once, through the server.
-        os.setpgrp()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.environ.clear()
-        os.environ.update(request["env"])
-        os.chdir(request["workdir"])
-        sys.path.insert(0, request["workdir"])
-        import pytest
-
-        status = pytest.main(request["arguments"])
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # Skip the interpreter's clean-up: the report is written and the database dropped.
-        os._exit(int(status))
+def run_processes(
+    requests: list[dict[str, Any]], *, workers: int, context: BaseContext | None = None
+) -> list[int]:
+    """Each request's pytest in a process of its own, `workers` at a time; the exit statuses."""
+    context = context or process_context()
+    pending = list(enumerate(requests))
+    running: dict[int, tuple[BaseProcess, float]] = {}
+    statuses: dict[int, int] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                index, request = pending.pop(0)
+                process = context.Process(target=_pytest_in_tree, args=(request,))
+                process.start()
+                running[index] = (process, time.monotonic())
+            wait([process.sentinel for process, _ in running.values()], timeout=1)
+            for index, (process, started) in list(running.items()):
+                if process.exitcode is not None:
+                    statuses[index] = process.exitcode
+                    del running[index]
+                elif time.monotonic() - started > RUN_TIMEOUT_SECONDS:
+                    process.kill()
     except BaseException:
-        import traceback
-
-        traceback.print_exc()
-        sys.stderr.flush()
-        os._exit(3)
-
-
-# --- elsewhere: a subprocess per run ----------------------------------------------------------
-
-
-class _Subprocesses:
-    def run(self, requests: list[dict], *, workers: int) -> list[int]:
-        statuses: dict[int, int] = {}
-        pending = list(enumerate(requests))
-        running: dict[int, tuple[subprocess.Popen, float]] = {}
-        try:
-            while pending or running:
-                while pending and len(running) < workers:
-                    index, request = pending.pop(0)
-                    running[index] = (self._start(request), time.monotonic())
-                time.sleep(0.1)
-                for index, (process, started) in list(running.items()):
-                    if time.monotonic() - started > RUN_TIMEOUT_SECONDS:
-                        process.kill()
-                    if process.poll() is not None:
-                        statuses[index] = process.returncode
-                        del running[index]
-        except BaseException:
-            # Ctrl-C reached the runs too: let them drop their databases before going on.
-            for process, _ in running.values():
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=60)
-            raise
-        return [statuses[index] for index in range(len(requests))]
-
-    @staticmethod
-    def _start(request: dict) -> subprocess.Popen:
-        with open(request["log"], "wb") as log:
-            return subprocess.Popen(
-                [sys.executable, "-m", "pytest", *request["arguments"]],
-                cwd=request["workdir"],
-                env=request["env"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        # Interrupted: each run in flight stops once, as pytest does on Ctrl-C, and drops its
+        # database, before the caller removes the directories they run in.
+        for process, _ in running.values():
+            if process.pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(process.pid, signal.SIGINT)
+        for process, _ in running.values():
+            process.join(timeout=60)
+        raise
+    return [statuses[index] for index in range(len(requests))]
 
 
-if __name__ == "__main__":
-    serve()
+def _pytest_in_tree(request: dict[str, Any]) -> None:
+    """In the run's own process: pytest in the tree, its output in the log, its status out."""
+    # Out of the terminal's process group: Ctrl-C reaches a run once, through run_processes.
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["workdir"])
+    sys.path.insert(0, request["workdir"])
+    import pytest
+
+    status = pytest.main(request["arguments"])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip the interpreter's clean-up: the report is written and the database dropped.
+    os._exit(int(status))

@@ -5,10 +5,11 @@ A test suite is good when it passes on a working service and fails on a broken o
 1. The learner's tests, with the workshop's fixture checks beside them (testing_probes.py),
    run against the correct service: the solution's code tree with the learner's `tests/`.
    Every test must pass there; one that fails cannot tell a broken service from a good one.
-2. Each planted fault (testing_faults.py) is a copy of that tree with the fault planted. The
-   learner's tests that passed in step 1 run against it in a pytest process of its own (so a
-   database and a Redis namespace of its own, from the plugin), several processes at a time,
-   each stopping at its first failing test: one failure is enough to say "caught".
+2. Each planted fault (from the chapter's faults file, which the manifest names; faults.py
+   reads and plants it) is a copy of that tree with the fault planted. The learner's tests
+   that passed in step 1 run against it in a pytest process of its own (so a database and a
+   Redis namespace of its own, from the plugin), several processes at a time, each stopping
+   at its first failing test: one failure is enough to say "caught".
 3. Per exercise, the report lists the learner's tests that fail on the correct service first,
    then every fault that survived, named by what the service did wrong and how a test would
    notice, never by the fault's code.
@@ -19,11 +20,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from workshop.checkers.faults import Fault, FaultDoesNotApply, plant, planted_faults
 from workshop.checkers.pytest_runs import PlannedRun, PytestRun, run_all
-from workshop.checkers.testing_faults import FAULTS, Fault, FaultDoesNotApply, plant
 from workshop.checking import CheckRequest, CheckResult, ExerciseResult, Outcome
 from workshop.contract import code_files, copy_tree
 from workshop.manifest import Chapter, Exercise, load_manifest
@@ -53,7 +54,9 @@ def check(request: CheckRequest) -> CheckResult:
         correct = Path(scratch) / "correct"
         _build_tree(correct, request)
         shutil.copyfile(PROBE_SOURCE, correct / PROBE_FILE)
-        [baseline] = run_all([PlannedRun(correct, request.pytest_args)], request.env, workers=1)
+        [baseline] = run_all(
+            [PlannedRun(correct, request.pytest_args, details=True)], request.env, workers=1
+        )
         _point_at_the_learners_files(baseline, correct, request.workdir)
         if baseline.environment_error or baseline.crashed:
             return _unfinished(chapter, baseline)
@@ -66,7 +69,7 @@ def check(request: CheckRequest) -> CheckResult:
             if request.pytest_args
             else None
         )
-        faults = [f for f in FAULTS if selected is None or f.exercise in selected]
+        faults = [f for f in planted_faults(chapter) if selected is None or f.exercise in selected]
         verdicts = _try_faults(Path(scratch), request, passing, faults)
     if broken := next((v for v in verdicts if v.environment_error), None):
         baseline.environment_error = broken.environment_error
@@ -79,6 +82,10 @@ def _point_at_the_learners_files(run: PytestRun, scratch_tree: Path, workdir: Pa
     run.output = run.output.replace(str(scratch_tree), str(workdir))
     for error in run.collection_errors:
         error["message"] = error["message"].replace(str(scratch_tree), str(workdir))
+    run.outcomes = [
+        replace(test, traceback=test.traceback.replace(str(scratch_tree), str(workdir)))
+        for test in run.outcomes
+    ]
 
 
 def _unfinished(chapter: Chapter, run: PytestRun) -> CheckResult:
@@ -243,7 +250,16 @@ def _judged(test: Outcome, exercise: Exercise | None) -> Outcome:
             ]
         )
     # The learner's work is not done yet: an assertion, whatever their test raised.
-    return Outcome(nodeid, exercise_id, "failed", message, "AssertionError")
+    return Outcome(
+        nodeid,
+        exercise_id,
+        "failed",
+        message,
+        "AssertionError",
+        traceback=test.traceback,
+        logs=test.logs,
+        unawaited=test.unawaited,
+    )
 
 
 def _their_words(test: Outcome) -> str:

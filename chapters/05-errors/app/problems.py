@@ -6,12 +6,17 @@ support). Validation errors add `errors`, one entry per field.
 """
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.exceptions import DomainError
 
@@ -27,8 +32,17 @@ HTTP_ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    413: "content_too_large",
     415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    431: "request_header_fields_too_large",
+    503: "service_unavailable",
 }
+
+
+def http_error_code(status: int) -> str:
+    return HTTP_ERROR_CODES.get(status, f"http_{status}")
 
 
 class ProblemResponse(JSONResponse):
@@ -46,11 +60,21 @@ def problem(
     **extensions: Any,
 ) -> ProblemResponse:
     """A problem details response. `type` stays `about:blank`: `code` says what went wrong."""
-    # TODO(errors.problem_details): build the body: "type" ("about:blank"), "title"
-    # (HTTPStatus(status).phrase), "status", "detail", "code", then "instance" and
-    # "request_id" when given (the id also as an X-Request-ID header), then the extensions.
-    # Return ProblemResponse(body, status_code=status, headers=headers).
-    raise NotImplementedError
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    if request_id is not None:
+        body["request_id"] = request_id
+    body.update(extensions)
+    if request_id is not None:
+        headers = {**(headers or {}), "X-Request-ID": request_id}
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 def _request_problem(request: Request, **kwargs: Any) -> ProblemResponse:
@@ -62,40 +86,152 @@ def _request_problem(request: Request, **kwargs: Any) -> ProblemResponse:
 
 
 async def handle_domain_error(request: Request, error: DomainError) -> ProblemResponse:
-    # TODO(errors.domain_exceptions): answer with the error's status_code, detail, code and
-    # headers (through _request_problem).
-    raise NotImplementedError
+    """Every DomainError a service or a dependency raises, in one place."""
+    # TODO(errors.domain_exceptions): answer with what the error itself says (its status,
+    # its stable code, its detail and its headers), so that no route ever translates a
+    # domain exception again. A 401 keeps its WWW-Authenticate, a 429 its Retry-After.
+    raise NotImplementedError("TODO(errors.domain_exceptions): handle_domain_error")
+
+
+# The methods a 405's Allow header may name.
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's 405 names only the first
+    route's, but `GET /users` and `POST /users` are two routes of one resource."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def handle_http_exception(request: Request, error: StarletteHTTPException) -> ProblemResponse:
-    """The framework's own errors: an unknown route (404), a wrong method (405), a missing
-    bearer token (401)..."""
-    # TODO(errors.problem_details): answer with the error's status code, its detail (when it
-    # is a string), a code from HTTP_ERROR_CODES and its headers (WWW-Authenticate, Allow).
-    raise NotImplementedError
+    """The framework's own errors: an unknown route (404), a wrong method (405), a body over
+    the size limit (413)..."""
+    # TODO(errors.problem_details): answer as a problem, with the error's status and a code
+    # for it (http_error_code), its detail when that is text (else the status's
+    # description), and its headers. The headers matter: a 405 must say in Allow which
+    # methods the resource takes, and Starlette's names only the first route's methods
+    # (GET /users and POST /users are two routes): _allowed_methods, above, names them all.
+    raise NotImplementedError("TODO(errors.problem_details): handle_http_exception")
 
 
 async def handle_validation_error(
     request: Request, error: RequestValidationError
 ) -> ProblemResponse:
-    # TODO(errors.problem_details): a 422 "validation_error" whose `errors` extension lists
-    # every item of error.errors() as {"field": "body.email", "message", "type"}. Never
-    # the item's "input": the rejected value may be a password.
-    raise NotImplementedError
+    """A request FastAPI could not read into the route's parameters and body."""
+    # TODO(errors.problem_details): a body that is not JSON at all (an item of type
+    # "json_invalid") is a syntax error: a 400 with the code "invalid_json". Anything else
+    # is a 422 "validation_error" with an `errors` extension: one entry per item of
+    # error.errors(), saying where (`field`, its location joined with dots: "body.email"),
+    # why (`message`) and which rule (`type`). Never more: an item's `input` is the
+    # rejected value, maybe a password, and its `ctx` may hold an exception object that
+    # JSON cannot even write.
+    raise NotImplementedError("TODO(errors.problem_details): handle_validation_error")
+
+
+# What an unreachable or overloaded PostgreSQL raises: refused or timed-out connections, a
+# dropped one, or no free connection in the pool in time.
+DATABASE_UNAVAILABLE_ERRORS = (
+    ConnectionError,
+    TimeoutError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+)
+
+
+async def handle_database_unavailable(request: Request, error: Exception) -> ProblemResponse:
+    """Not a bug but an outage: 503 tells clients and load balancers to come back later."""
+    logger.warning("database unavailable", exc_info=error)
+    return _request_problem(
+        request,
+        status=503,
+        detail="The database is unavailable; try again shortly.",
+        code="database_unavailable",
+        headers={"Retry-After": "5"},
+    )
 
 
 async def handle_unexpected_error(request: Request, error: Exception) -> ProblemResponse:
     """A bug: log it with its traceback, answer 500 with the request id and nothing else."""
-    # TODO(errors.unhandled): log the error with its traceback (exc_info) and
-    # extra={"request_id": ...} from request.state, then answer a 500 "internal_error"
-    # whose detail says nothing about the error itself.
-    raise NotImplementedError
+    # TODO(errors.unhandled): two readers, two answers. The log gets everything: the error
+    # with its traceback, and the request id, so the line can be found from what a user
+    # quotes. The client gets a 500 "internal_error" problem with the request id and not
+    # one word of the error itself: exception texts hold paths, SQL, sometimes secrets.
+    # This handler runs outermost, after RequestIdMiddleware has finished and put
+    # request_id_var back: the id is still in request.state.
+    raise NotImplementedError("TODO(errors.unhandled): handle_unexpected_error")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Map every kind of error to its handler above."""
-    # TODO(errors.problem_details): register handle_http_exception for Starlette's
-    # HTTPException (not FastAPI's subclass) and handle_validation_error for
-    # RequestValidationError, with app.add_exception_handler.
-    # TODO(errors.domain_exceptions): register handle_domain_error for DomainError.
-    # TODO(errors.unhandled): register handle_unexpected_error for Exception.
+    # TODO(errors.problem_details): register handle_http_exception and
+    # handle_validation_error. Mind which HTTPException: the router raises its 404 and 405
+    # as Starlette's class, of which FastAPI's is only a subclass.
+    # TODO(errors.domain_exceptions): register handle_domain_error for every DomainError.
+    for error_class in DATABASE_UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error_class, handle_database_unavailable)
+    # TODO(errors.unhandled): register handle_unexpected_error for any other exception.
+
+
+# --- OpenAPI ---------------------------------------------------------------------------------
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """The body of every error answer (RFC 9457)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problems a route can answer."""
+    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say `application/problem+json` + `Problem` for every error."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(problem_schema.pop("$defs", {}))
+            components["Problem"] = problem_schema
+            problem_content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    for status, response in operation.get("responses", {}).items():
+                        if status.isdigit() and int(status) >= 400:
+                            response["content"] = problem_content
+            # FastAPI's own 422 schemas are replaced by Problem above.
+            components.pop("HTTPValidationError", None)
+            components.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,5 +1,5 @@
 """Fixtures of chapter 05: real PostgreSQL and Redis, the app under its lifespan, a client,
-factories, and a capture of the app's JSON log lines.
+factories, and two ways to read what the app logs.
 
 The plugin gives the session its own database and Redis namespace; each test gets a fresh
 app, truncated tables and a Redis prefix of its own.
@@ -11,20 +11,22 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, text
+from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.database import Base
+from app.logs import request_id_var
 from app.main import create_app
 from app.users import service
+from app.users.models import Role
 from app.users.schemas import UserCreate
 
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
@@ -70,18 +72,56 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The app under its lifespan (httpx's transport does not run it), tables emptied first."""
     application = create_app(settings)
     async with LifespanManager(application):
-        async with application.state.engine.begin() as connection:
+        async with application.state.resources.engine.begin() as connection:
             tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
             await connection.execute(text(f"TRUNCATE {tables}"))
         yield application
 
 
-def client_for(application: FastAPI) -> AsyncClient:
-    # raise_app_exceptions=False: an unhandled error comes back as the 500 a real client
-    # would see, instead of being raised into the test. Until you map DomainError
-    # (exercise errors.domain_exceptions), a wrong password is such a 500.
+LOST_HEADERS_OWNER = "errors.request_id"
+
+
+def headers_kept(exercise: str | None) -> Callable[[Response], Awaitable[None]]:
+    """A response hook: every answer with a body says what it is. One without a Content-Type
+    lost its headers in a middleware, which fails every exercise for one reason: explained
+    in the exercise that owns it, pointed to from the others."""
+
+    async def check(response: Response) -> None:
+        if response.headers.get("content-length") == "0" or "content-type" in response.headers:
+            return
+        what = f"The answer to {response.request.method} {response.request.url.path}"
+        if exercise != LOST_HEADERS_OWNER:
+            pytest.fail(
+                f"{what} has no Content-Type header: a middleware loses the answers' headers, "
+                f"as exercise {LOST_HEADERS_OWNER} reports. Fix that one first (see there)."
+            )
+        pytest.fail(
+            f"{what} has no Content-Type header (its headers: {sorted(response.headers)}): "
+            "RequestIdMiddleware replaced the answer's headers instead of adding one. Add "
+            "yours to the message's own list: MutableHeaders(scope=message) edits it in place "
+            f"(exercise {LOST_HEADERS_OWNER})."
+        )
+
+    return check
+
+
+def client_for(application: FastAPI, exercise: str | None = None) -> AsyncClient:
+    # raise_app_exceptions=False: an error no handler takes comes back as the 500 a real
+    # client would see, instead of being raised into the test.
     transport = ASGITransport(app=application, raise_app_exceptions=False)
-    return AsyncClient(transport=transport, base_url="http://test")
+    hooks = {"response": [headers_kept(exercise)]}
+    return AsyncClient(transport=transport, base_url="http://test", event_hooks=hooks)
+
+
+def exercise_of(request: pytest.FixtureRequest) -> str | None:
+    marker = request.node.get_closest_marker("exercise")
+    return marker.args[0] if marker else None
+
+
+@pytest.fixture
+def client_of(request: pytest.FixtureRequest) -> Callable[[FastAPI], AsyncClient]:
+    """`async with client_of(app) as client:` for an app a test starts itself."""
+    return lambda application: client_for(application, exercise_of(request))
 
 
 @pytest.fixture
@@ -91,8 +131,8 @@ async def app(settings: Settings, database_schema: None) -> AsyncIterator[FastAP
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with client_for(app) as http_client:
+async def client(app: FastAPI, request: pytest.FixtureRequest) -> AsyncIterator[AsyncClient]:
+    async with client_for(app, exercise_of(request)) as http_client:
         yield http_client
 
 
@@ -100,44 +140,18 @@ AppWith = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, AsyncClient]]
 
 
 @pytest.fixture
-def app_with(settings: Settings, database_schema: None) -> AppWith:
+def app_with(settings: Settings, database_schema: None, request: pytest.FixtureRequest) -> AppWith:
     """`async with app_with(log_level="WARNING") as (app, client):` other settings, same rest."""
 
     @asynccontextmanager
     async def start(**overrides: object) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
         async with (
             running_app(settings.model_copy(update=overrides)) as application,
-            client_for(application) as http_client,
+            client_for(application, exercise_of(request)) as http_client,
         ):
             yield application, http_client
 
     return start
-
-
-@dataclass
-class QueryCounter:
-    statements: list[str] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def reset(self) -> None:
-        self.statements.clear()
-
-
-@pytest.fixture
-def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
-    """Counts the SQL statements the app's engine sends from now on."""
-    counter = QueryCounter()
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        counter.statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield counter
-    event.remove(engine, "before_cursor_execute", record)
 
 
 @dataclass(frozen=True)
@@ -152,16 +166,22 @@ CreateUser = Callable[..., Awaitable[TestUser]]
 
 @pytest.fixture
 def create_user(app: FastAPI) -> CreateUser:
-    """Factory: `await create_user()` inserts a user through the service."""
+    """Factory: `await create_user(role=Role.ADMIN)` inserts a user through the service."""
 
-    async def factory(*, email: str | None = None, password: str = DEFAULT_PASSWORD) -> TestUser:
+    async def factory(
+        *, email: str | None = None, password: str = DEFAULT_PASSWORD, role: Role = Role.USER
+    ) -> TestUser:
         email = email or f"user-{uuid4().hex[:10]}@example.com"
-        async with app.state.sessionmaker() as session:
+        resources = app.state.resources
+        async with resources.sessionmaker() as session:
             user = await service.create_user(
                 session,
                 data=UserCreate(email=email, password=password, full_name="Ada Lovelace"),
-                password_hasher=app.state.password_hasher,
+                password_hasher=resources.password_hasher,
             )
+            if role != Role.USER:
+                user.role = role
+                await session.commit()
         return TestUser(id=user.id, email=email, password=password)
 
     return factory
@@ -188,14 +208,17 @@ def login(client: AsyncClient) -> Login:
         response = await client.post(
             "/auth/token", data={"username": user.email, "password": user.password}
         )
-        assert response.status_code == 200, f"Logging in failed: {response.text}"
+        assert response.status_code == 200, (
+            f"Logging in with the right password should answer 200; it answered "
+            f"{response.status_code}: {response.text[:300]}"
+        )
         body = response.json()
         return Tokens(access_token=body["access_token"], refresh_token=body["refresh_token"])
 
     return log_in
 
 
-# --- the app's JSON log lines -----------------------------------------------------------------
+# --- what the app logs, two ways ----------------------------------------------------------------
 
 
 class CapturedLines:
@@ -222,7 +245,8 @@ class CapturedLines:
                     "(exercise errors.json_logs)."
                 )
             lines.append(parsed)
-        return lines
+        # The test's own HTTP client logs through the root logger too: not the service's.
+        return [line for line in lines if line.get("logger") != "httpx"]
 
     def with_message(self, message: str) -> list[dict]:
         return [line for line in self.all() if line.get("message") == message]
@@ -235,13 +259,16 @@ class JsonLogs:
         handlers = [h for h in logging.getLogger().handlers if h.get_name() == JSON_HANDLER_NAME]
         if not handlers:
             pytest.fail(
-                f"The root logger has no handler named {JSON_HANDLER_NAME!r}, so no JSON log "
-                "line can be written. configure_logging in app/logs.py should add one "
-                "(exercise errors.json_logs)."
+                f"The root logger has no handler named {JSON_HANDLER_NAME!r} (HANDLER_NAME), "
+                "so no JSON log line is written. configure_logging in app/logs.py should "
+                "add one (exercise errors.json_logs)."
             )
         handler = handlers[-1]
         if not isinstance(handler, logging.StreamHandler):
-            pytest.fail(f"The {JSON_HANDLER_NAME!r} handler should be a logging.StreamHandler.")
+            pytest.fail(
+                f"The {JSON_HANDLER_NAME!r} handler should be a logging.StreamHandler writing "
+                f"to stdout; it is a {type(handler).__name__} (exercise errors.json_logs)."
+            )
         buffer = io.StringIO()
         previous = handler.setStream(buffer)
         try:
@@ -254,3 +281,56 @@ class JsonLogs:
 def json_logs() -> JsonLogs:
     """`with json_logs.capture() as lines:` the app's JSON log lines, after create_app ran."""
     return JsonLogs()
+
+
+@dataclass(frozen=True)
+class SeenRecord:
+    """A log record as it was when logged: before any handler's filter touched it."""
+
+    logger: str
+    level: int
+    message: str
+    fields: dict  # every attribute of the record, `extra=` ones included
+    request_id_in_context: str | None  # what request_id_var held while it was logged
+
+    def get(self, name: str, default: object = None) -> object:
+        return self.fields.get(name, default)
+
+
+class RecordSnapshots(logging.Handler):
+    """First among the root's handlers, it copies every record before the others see it, so
+    what a test reads is what the code logged, whatever app/logs.py's filter does later."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[SeenRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(
+            SeenRecord(
+                logger=record.name,
+                level=record.levelno,
+                message=record.getMessage(),
+                fields=dict(vars(record)),
+                request_id_in_context=request_id_var.get(),
+            )
+        )
+
+    def named(self, logger: str, message: str | None = None) -> list[SeenRecord]:
+        return [
+            record
+            for record in self.records
+            if record.logger == logger and (message is None or record.message == message)
+        ]
+
+
+@pytest.fixture
+def log_records() -> Iterator[RecordSnapshots]:
+    """Every record logged from now on (the loggers' own levels still apply), as it was sent."""
+    snapshots = RecordSnapshots()
+    root = logging.getLogger()
+    root.handlers.insert(0, snapshots)
+    try:
+        yield snapshots
+    finally:
+        root.removeHandler(snapshots)

@@ -44,9 +44,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if len(trees) > 1:
         raise pytest.UsageError(_one_tree_per_run(sorted(trees), early_config.rootpath))
     if trees:
-        tree = str(trees.pop())
-        sys.path.insert(0, tree)
-        early_config.add_cleanup(lambda: sys.path.remove(tree) if tree in sys.path else None)
+        entry = str(trees.pop())
+        sys.path.insert(0, entry)
+        early_config.add_cleanup(lambda: sys.path.remove(entry) if entry in sys.path else None)
 
 
 def _test_paths(config: pytest.Config) -> list[Path]:

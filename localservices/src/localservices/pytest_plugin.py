@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -27,8 +28,8 @@ import localservices as services
 
 EXIT_SERVICES_UNAVAILABLE = 4  # pytest's "usage error": the environment, not the code
 
-_RESULTS = pytest.StashKey[dict]()
-_USED_SERVICES = pytest.StashKey[list]()
+_RESULTS = pytest.StashKey[dict[str, Any]]()
+_USED_SERVICES = pytest.StashKey[list[services.Service]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,7 +62,9 @@ def _announce(request: pytest.FixtureRequest, service: services.Service) -> None
     request.config.stash[_RESULTS]["services"] = services.announce(*used)
 
 
-def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     """Say in one line which servers this run used (printed just above the summary line)."""
     if used := config.stash.get(_USED_SERVICES, None):
         terminalreporter.write_line(services.announce(*used))
@@ -70,7 +73,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def workshop_note(request: pytest.FixtureRequest):
+def workshop_note(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """`workshop_note("...")`: a sentence for the report, once however often it is said."""
     notes = request.config.stash[_RESULTS]["notes"]
 
@@ -111,7 +114,9 @@ def redis_service(request: pytest.FixtureRequest) -> services.Service:
 
 
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest, postgres_service: services.Service):
+def database_url(
+    request: pytest.FixtureRequest, postgres_service: services.Service
+) -> Iterator[str]:
     """A database of this session's own; yields its `postgresql+asyncpg://` URL."""
     with ExitStack() as cleanup:
         try:
@@ -127,7 +132,7 @@ def redis_url(redis_service: services.Service) -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_namespace(redis_service: services.Service):
+def redis_namespace(redis_service: services.Service) -> Iterator[str]:
     """A key prefix of this session's own; every key under it is deleted at the end."""
     prefix = services.new_namespace()
     yield prefix
@@ -144,7 +149,7 @@ def _exercise_of(item: pytest.Item) -> str | None:
     return str(marker.args[0]) if marker and marker.args else None
 
 
-def _failure_message(call: pytest.CallInfo) -> str:
+def _failure_message(call: pytest.CallInfo[None]) -> str:
     if call.excinfo is None:
         return ""
     error = call.excinfo.value
@@ -155,7 +160,9 @@ def _failure_message(call: pytest.CallInfo) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     # One entry for the test's call, plus one for any setup or teardown that failed.
     if report.when == "call" or report.failed or report.skipped:
@@ -175,7 +182,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-_COLLECTION_ERRORS: list[dict] = []
+_COLLECTION_ERRORS: list[dict[str, str]] = []
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
@@ -195,6 +202,6 @@ def _write_report(config: pytest.Config) -> None:
     path = config.getoption("--workshop-report")
     if not path:
         return
-    results = dict(config.stash[_RESULTS])
-    results["finished_at"] = time.time()
+    stored: dict[str, Any] = config.stash[_RESULTS]
+    results = {**stored, "finished_at": time.time()}
     Path(path).write_text(json.dumps(results, indent=2))
