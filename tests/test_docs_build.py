@@ -18,6 +18,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_SECONDS = 300
+# The tests build the site as a project site is published, under a sub-path of its host.
+SITE_PATH_PREFIX = "/workshop/"
+SITE_URL = f"http://docs.invalid{SITE_PATH_PREFIX}"
 
 # <link rel=...> values that make the browser fetch something.
 FETCHING_LINK_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "icon", "manifest"}
@@ -33,7 +36,7 @@ def build_site(destination: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=BUILD_TIMEOUT_SECONDS,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "WORKSHOP_SITE_URL": SITE_URL},
         check=False,
     )
 

@@ -18,14 +18,14 @@ HOOKS = REPO_ROOT / "docs" / "hooks"
 sys.path.insert(0, str(HOOKS))  # the hook's helper modules import each other by name
 
 import chapter_markers  # noqa: E402
+import page_rules  # noqa: E402
 import reference_markers  # noqa: E402
 from chapter_markers import Links, MissingData  # noqa: E402
 
 MANIFEST = load_manifest(REPO_ROOT)
 CHAPTER = MANIFEST.chapters[0]
-LINKS = Links(
-    page_path=f"chapters/{CHAPTER.slug}.md", repo_blob_url="https://git.example/r/blob/main"
-)
+LINKS = Links(page_path=f"chapters/{CHAPTER.slug}.md")  # no repository address configured
+LINKED = Links(page_path="index.md", repo_blob_url="https://git.example/r/blob/main")
 
 
 def _load_hook():
@@ -46,35 +46,81 @@ def hook():
     return module
 
 
-def _config() -> SimpleNamespace:
-    return SimpleNamespace(repo_url="https://git.example/r", edit_uri="edit/main/docs/")
+def _config(repo_url: str | None = None) -> SimpleNamespace:
+    return SimpleNamespace(repo_url=repo_url, edit_uri="edit/main/docs/", extra={})
 
 
 # --- chapter markers --------------------------------------------------------------------------
 
 
-def test_objectives_show_every_objective_and_the_minutes() -> None:
-    text = chapter_markers.objectives(CHAPTER, LINKS)
+def test_objectives_show_every_objective_the_minutes_and_the_questions() -> None:
+    text = chapter_markers.objectives(CHAPTER, LINKS, REPO_ROOT)
     for objective in CHAPTER.objectives:
         assert objective in text
     assert f"{CHAPTER.teaching_minutes} min" in text
     assert text.startswith('!!! abstract "Chapter')
+    assert '!!! question "Questions to keep in mind"' in text
+    for question in CHAPTER.questions:
+        assert f"1. {question}" in text, f"the question {question!r} is not on the page"
 
 
 def test_hints_are_folded_one_inside_the_other_in_order() -> None:
     exercise = CHAPTER.exercises[0]
-    text = chapter_markers.exercises(CHAPTER, LINKS)
+    text = chapter_markers.exercises(CHAPTER, LINKS, REPO_ROOT)
     first = text.index(exercise.hints[0].splitlines()[0])
     second = text.index(exercise.hints[1].splitlines()[0])
     assert first < second
     assert '??? tip "Hint 1' in text
     assert '    ??? tip "Hint 2' in text, "the second hint must be nested in the first"
-    solution = f"solutions/{CHAPTER.slug}/{exercise.files[0]}"
-    assert f"[`{solution}`](https://git.example/r/blob/main/{solution})" in text
+
+
+def test_each_exercise_ends_with_its_answer_folded() -> None:
+    text = chapter_markers.exercises(CHAPTER, LINKS, REPO_ROOT)
+    assert text.count('??? answer "Try it first: the answer"') == len(CHAPTER.exercises)
+    for exercise in CHAPTER.exercises:
+        for path in exercise.files:
+            solution = f"solutions/{CHAPTER.slug}/{path}"
+            assert f'--8<-- "{solution}"' in text, f"{solution} is not in its exercise's answer"
+    assert "https://" not in text, "with no repository address, files are named, not linked"
+    problems = page_rules.unfolded_answers(text, int(CHAPTER.number))
+    assert not problems, [str(problem) for problem in problems]
+
+
+def test_an_answer_shows_the_change_from_the_starter(tmp_path: Path) -> None:
+    chapter = dataclasses.replace(
+        CHAPTER,
+        exercises=(dataclasses.replace(CHAPTER.exercises[0], files=("app/thing.py",)),),
+    )
+    for tree, body in (
+        (chapter.directory, "x = 1  # TODO\n"),
+        (chapter.solution_directory, "x = 2\n"),
+    ):
+        (tmp_path / tree / "app").mkdir(parents=True)
+        (tmp_path / tree / "app" / "thing.py").write_text(body)
+    text = chapter_markers.answer_block(tmp_path, chapter, chapter.exercises[0])
+    assert "-x = 1  # TODO" in text, "the answer's diff is missing the starter's line"
+    assert "+x = 2" in text, "the answer's diff is missing the solution's line"
+    assert '??? note "The whole file"' in text
+
+
+def test_files_are_linked_only_when_the_repository_is_configured() -> None:
+    assert LINKS.repo_file("final/app/main.py") == "`final/app/main.py`"
+    assert LINKED.repo_file("final/app/main.py") == (
+        "[`final/app/main.py`](https://git.example/r/blob/main/final/app/main.py)"
+    )
+
+
+def test_getting_the_code_uses_the_configured_address_or_none() -> None:
+    assert "git clone https://git.example/o/workshop.git\ncd workshop" in (
+        reference_markers.get_the_code("https://git.example/o/workshop.git")
+    )
+    unset = reference_markers.get_the_code(None)
+    assert "git clone ADDRESS" in unset
+    assert "https://" not in unset, "an unset address must not be guessed"
 
 
 def test_check_names_the_chapters_commands() -> None:
-    text = chapter_markers.check(CHAPTER, LINKS)
+    text = chapter_markers.check(CHAPTER, LINKS, REPO_ROOT)
     assert f"uv run workshop check {CHAPTER.number}" in text
     assert f"uv run workshop hint {CHAPTER.number}" in text
 
@@ -83,6 +129,7 @@ def test_check_names_the_chapters_commands() -> None:
     ("marker", "field"),
     [
         ("objectives", "objectives"),
+        ("objectives", "questions"),
         ("exercises", "exercises"),
         ("key-points", "key_points"),
     ],
@@ -90,17 +137,31 @@ def test_check_names_the_chapters_commands() -> None:
 def test_a_marker_with_missing_data_fails(marker: str, field: str) -> None:
     empty = dataclasses.replace(CHAPTER, **{field: ()})
     with pytest.raises(MissingData, match=field):
-        chapter_markers.CHAPTER_MARKERS[marker](empty, LINKS)
+        chapter_markers.CHAPTER_MARKERS[marker](empty, LINKS, REPO_ROOT)
 
 
 def test_an_exercise_with_one_hint_fails() -> None:
     exercise = dataclasses.replace(CHAPTER.exercises[0], hints=("only one",))
     chapter = dataclasses.replace(CHAPTER, exercises=(exercise,))
     with pytest.raises(MissingData, match="at least two"):
-        chapter_markers.exercises(chapter, LINKS)
+        chapter_markers.exercises(chapter, LINKS, REPO_ROOT)
+
+
+def test_every_chapter_has_questions() -> None:
+    missing = [chapter.slug for chapter in MANIFEST.chapters if len(chapter.questions) < 3]
+    assert not missing, (
+        f"chapters {missing} need at least three framing questions (`questions` in "
+        "chapters/workshop.toml): the chapter page asks them before it teaches."
+    )
 
 
 # --- the hook's marker handling ---------------------------------------------------------------
+
+
+def test_an_unfolded_answer_stops_the_build(hook) -> None:
+    page = '# Title\n\n```python\n--8<-- "solutions/01-config/app/main.py"\n```\n'
+    with pytest.raises(Exception, match="collapsed block"):
+        hook.on_page_markdown(page, _page(f"chapters/{CHAPTER.slug}.md"), _config(), None)
 
 
 def test_markers_on_a_chapter_page_are_replaced(hook) -> None:
@@ -128,7 +189,8 @@ def test_a_marker_inside_a_line_fails(hook) -> None:
 
 
 def test_the_navigation_lists_the_manifest_chapters(hook) -> None:
-    config = SimpleNamespace(nav=[{"Home": "index.md"}, {"Chapters": ["chapters/index.md"]}])
+    config = _config()
+    config.nav = [{"Home": "index.md"}, {"Chapters": ["chapters/index.md"]}]
     hook.on_config(config)
     hook.on_config(config)  # `mkdocs serve` may build the same config again
     section = config.nav[1]["Chapters"]
@@ -136,6 +198,17 @@ def test_the_navigation_lists_the_manifest_chapters(hook) -> None:
     assert [next(iter(entry.values())) for entry in section[1:]] == [
         f"chapters/{chapter.slug}.md" for chapter in MANIFEST.chapters
     ]
+
+
+def test_the_configuration_guesses_no_address(hook) -> None:
+    config = _config()
+    config.nav = [{"Chapters": []}]
+    config.extra = {"polyfills": ["https://unpkg.com/iframe-worker/shim"]}
+    hook.on_config(config)
+    assert config.edit_uri is None, "without repo_url there is nothing to edit on"
+    assert config.extra["polyfills"] == ["assets/vendor/iframe-worker/shim.js"], (
+        "the offline plugin's shim comes from the site, not from a CDN"
+    )
 
 
 # --- generated from the code ------------------------------------------------------------------
@@ -163,22 +236,17 @@ def test_both_schedules_render_every_chapter() -> None:
             assert f"({chapter.slug}.md)" in table, f"{chapter.slug} missing from {days}-day plan"
 
 
-def test_benchmark_results_relink_the_baseline_files(tmp_path, monkeypatch) -> None:
-    baseline = tmp_path / "baseline"
-    baseline.mkdir()
-    (baseline / "summary.md").write_text("# Run\n\n![chart](charts/rps.png)\n")
-    (baseline / "charts").mkdir()
-    (baseline / "charts" / "rps.png").write_bytes(b"png")
-    monkeypatch.setattr(reference_markers, "BASELINE_DIR", baseline)
-    text = reference_markers.benchmark_results("benchmarks.md")
-    assert "![chart](benchmarks/baseline/charts/rps.png)" in text
-    assert text.startswith("## Run"), "the summary's title is demoted under the page's"
-    assert list(reference_markers.baseline_files()) == ["benchmarks/baseline/charts/rps.png"]
-
-
 def test_a_module_docstring_is_quoted_with_its_link() -> None:
-    text = reference_markers.module_docstring("workshop/manifest.py", LINKS)
+    text = reference_markers.module_docstring("workshop/manifest.py", LINKED)
     assert text.startswith("> ")
     assert "(https://git.example/r/blob/main/workshop/manifest.py)" in text
+    assert "https://" not in reference_markers.module_docstring("workshop/manifest.py", LINKS)
     with pytest.raises(MissingData):
         reference_markers.module_docstring("no/such/module.py", LINKS)
+
+
+def test_an_answer_names_a_solution_file_that_is_missing(tmp_path: Path) -> None:
+    """The contract reports a stale manifest; the page says so instead of failing the site."""
+    exercise = dataclasses.replace(CHAPTER.exercises[0], files=("app/gone.py",))
+    text = chapter_markers.answer_block(tmp_path, CHAPTER, exercise)
+    assert f"`solutions/{CHAPTER.slug}/app/gone.py` is not in the repository" in text

@@ -18,10 +18,14 @@ CHAPTER_MARKERS = ("objectives", "exercises", "check", "key-points")
 TOP_LEVEL_SECTIONS = (
     "Home",
     "Getting started",
+    "Windows and macOS",
     "Chapters",
     "The finished service",
     "Benchmarks",
     "Instructor guide",
+    "Cheat sheet",
+    "Glossary",
+    "Where next",
 )
 
 # `--8<-- "path"`, `--8<-- "path:3:20"` or `--8<-- "path:section"`; `;--8<--` is commented out.
@@ -115,10 +119,11 @@ class _NavLinks(HTMLParser):
 
 
 def _nav_links(site: Path) -> list[tuple[str, str]]:
-    html = (site / "index.html").read_text(encoding="utf-8")
-    start = html.index('class="md-nav md-nav--primary"')
+    """The primary navigation of a page at the site's root (the home page hides its own)."""
+    html = (site / "getting-started.html").read_text(encoding="utf-8")
+    start = html.index('class="md-nav md-nav--primary')
     parser = _NavLinks()
-    parser.feed(html[start : html.index('<div class="md-sidebar md-sidebar--secondary"', start)])
+    parser.feed(html[start : html.index('<div class="md-content"', start)])
     return parser.links
 
 
@@ -133,8 +138,25 @@ def test_the_navigation_has_the_sections_in_order(built_site: Path) -> None:  # 
 def test_the_navigation_lists_every_chapter_in_manifest_order(built_site: Path) -> None:  # noqa: F811
     links = _nav_links(built_site)
     chapter_links = [(href, label) for href, label in links if href.startswith("chapters/0")]
-    expected = [(f"chapters/{c.slug}/", f"{c.number} · {c.title}") for c in CHAPTERS]
+    # Links name files (`.html`): the site also works opened from a folder (the offline plugin).
+    expected = [(f"chapters/{c.slug}.html", f"{c.number} · {c.title}") for c in CHAPTERS]
     assert chapter_links == expected, (
         "the Chapters section of the navigation must list the manifest's chapters, in order, "
         f"with their titles.\nexpected: {expected}\nfound:    {chapter_links}"
     )
+
+
+ARTICLE_TITLE = (
+    "Build Production-Ready FastAPI Microservices with SQLAlchemy and Redis: "
+    "Complete Async Architecture Guide"
+)
+
+
+@pytest.mark.parametrize("page", _pages(), ids=lambda page: str(page.relative_to(DOCS)))
+def test_a_page_that_mentions_the_article_names_it(page: Path) -> None:
+    text = " ".join(page.read_text(encoding="utf-8").split())  # titles may wrap across lines
+    if re.search(r"\bthe article\b", text, flags=re.IGNORECASE):
+        assert ARTICLE_TITLE in text, (
+            f"docs/{page.relative_to(DOCS)} mentions the article the workshop grew from; give "
+            f"its title, *{ARTICLE_TITLE}*, so a reader can find it."
+        )

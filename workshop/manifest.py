@@ -68,6 +68,8 @@ class Chapter:
     scaffolding: tuple[str, ...]
     exercises: tuple[Exercise, ...]
     worked: tuple[WorkedSection, ...] = ()
+    # The questions the chapter answers: its page asks them first, to frame the reading.
+    questions: tuple[str, ...] = ()
     # "exercises": the chapter's own tests check the learner's code (the default).
     # "write-tests": the learner writes the tests; `checker` names the module that checks them.
     kind: str = "exercises"
@@ -208,6 +210,7 @@ def _chapter(entry: dict, position: int) -> Chapter:
         scaffolding=reader.texts("scaffolding", default=()),
         exercises=exercises,
         worked=worked,
+        questions=reader.texts("questions", default=()),
         kind=kind,
         checker=checker,
         faults=reader.text("faults", default="") or None,

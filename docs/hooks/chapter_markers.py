@@ -7,10 +7,13 @@ A function raises `MissingData` rather than render an empty section.
 
 from __future__ import annotations
 
+import difflib
 import posixpath
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
@@ -24,17 +27,22 @@ class MissingData(PluginError):
 
 @dataclass(frozen=True)
 class Links:
-    """Where a page lives and how to link to the repository's files."""
+    """Where a page lives and how to name the repository's files."""
 
     page_path: str  # the page's path inside docs/, e.g. "chapters/01-config.md"
-    repo_blob_url: str  # e.g. "https://github.com/owner/repo/blob/main"
+    # "https://github.com/owner/repo/blob/main" when mkdocs.yml's repo_url is set; else None,
+    # and files are named, not linked: the site never guesses where the repository lives.
+    repo_blob_url: str | None = None
 
     def to_page(self, target: str) -> str:
         """A link from this page to another page, relative as MkDocs wants it."""
         return posixpath.relpath(target, posixpath.dirname(self.page_path) or ".")
 
-    def to_repo_file(self, path: str) -> str:
-        return f"{self.repo_blob_url}/{path}"
+    def repo_file(self, path: str) -> str:
+        """`path` as code, linked to the repository when its address is configured."""
+        if self.repo_blob_url is None:
+            return f"`{path}`"
+        return f"[`{path}`]({self.repo_blob_url}/{path})"
 
 
 def chapter_page(chapter) -> str:
@@ -74,7 +82,19 @@ def _services(chapter) -> str:
 # --- the four markers of a chapter page -------------------------------------------------------
 
 
-def objectives(chapter, links: Links) -> str:
+def questions(chapter) -> str:
+    """The questions the chapter answers: read them first, answer them at the end."""
+    items = "\n".join(
+        f"1. {question}" for question in _require(chapter, "questions", chapter.questions)
+    )
+    return (
+        '!!! question "Questions to keep in mind"\n\n'
+        f"{_indent('By the end of the chapter you can answer these. Try them now, too:')}\n\n"
+        f"{_indent(items)}\n"
+    )
+
+
+def objectives(chapter, links: Links, root: Path) -> str:
     items = "\n".join(
         f"- {objective}" for objective in _require(chapter, "objectives", chapter.objectives)
     )
@@ -85,7 +105,8 @@ def objectives(chapter, links: Links) -> str:
         "| Teaching | Exercises | Needs running |\n| --- | --- | --- |\n"
         f"| {_minutes(teaching)} | {_minutes(exercising)} | {_services(chapter)} |"
     )
-    return f'!!! abstract "Chapter {chapter.number} at a glance"\n\n{_indent(body)}\n'
+    glance = f'!!! abstract "Chapter {chapter.number} at a glance"\n\n{_indent(body)}\n'
+    return f"{glance}\n{questions(chapter)}"
 
 
 def _hint_title(number: int, total: int) -> str:
@@ -105,21 +126,86 @@ def _hint_blocks(hints: Sequence[str]) -> str:
     return block
 
 
-def _solution_block(chapter, exercise, links: Links) -> str:
-    directory = f"solutions/{chapter.slug}"
-    items = "\n".join(
-        f"- [`{directory}/{path}`]({links.to_repo_file(f'{directory}/{path}')})"
-        for path in exercise.files
+LEXERS = {
+    ".py": "python",
+    ".toml": "toml",
+    ".ini": "ini",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".md": "markdown",
+    ".mako": "text",
+    ".json": "json",
+    ".sh": "bash",
+}
+
+
+def lexer(path: str) -> str:
+    """The highlighter's language for a file: `python`, `dockerfile`, ... or `text`."""
+    name = posixpath.basename(path)
+    if name == "Dockerfile" or name.endswith(".Dockerfile"):
+        return "dockerfile"
+    return LEXERS.get(posixpath.splitext(name)[1], "text")
+
+
+def _starter_diff(root: Path, chapter, path: str) -> str | None:
+    """The unified diff from the chapter's starter to its solution, or None for a new file."""
+    starter = root / chapter.directory / path
+    if not starter.is_file():
+        return None
+    solution = root / chapter.solution_directory / path
+    diff = difflib.unified_diff(
+        starter.read_text(encoding="utf-8").splitlines(),
+        solution.read_text(encoding="utf-8").splitlines(),
+        fromfile=f"chapters/{chapter.slug}/{path}",
+        tofile=f"solutions/{chapter.slug}/{path}",
+        lineterm="",
     )
+    return "\n".join(diff) or None
+
+
+def fence(content: str, info: str) -> str:
+    """A fenced code block whose fence is longer than any run of backticks in `content`."""
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{info}\n{content}\n{ticks}"
+
+
+def _answer_tab(root: Path, chapter, path: str) -> str:
+    solution = f"{chapter.solution_directory.as_posix()}/{path}"
+    if not (root / solution).is_file():
+        # The chapter contract reports the manifest's stale paths; the page says it too.
+        return f'=== "{path}"\n\n    `{solution}` is not in the repository.\n'
+    whole = f'```{lexer(path)} title="{solution}"\n--8<-- "{solution}"\n```'
+    diff = _starter_diff(root, chapter, path)
+    if diff is None:
+        body = f"A new file:\n\n{whole}"
+    else:
+        # The diff is generated here from the two files, so it cannot drift from them.
+        body = (
+            "What the solution changes in the starter's file (every exercise's changes to it):"
+            f"\n\n{fence(diff, 'diff')}\n\n"
+            f'??? note "The whole file"\n\n{_indent(whole)}'
+        )
+    return f'=== "{path}"\n\n{_indent(body)}\n'
+
+
+def answer_block(root: Path, chapter, exercise) -> str:
+    """The exercise's answer, folded: try first, then compare."""
+    tabs = "\n".join(_answer_tab(root, chapter, path) for path in exercise.files)
     body = (
-        f"Try the hints first. To compare your code with the reference solution, run "
-        f"`uv run workshop diff {chapter.number}`, or read the files this exercise changes:\n\n"
-        f"{items}"
+        f"Make `uv run workshop check {chapter.number}` pass first: that is the exercise. Then "
+        f"compare your code with the reference solution here, or run "
+        f"`uv run workshop diff {chapter.number}`.\n\n{tabs}"
     )
-    return f'??? success "Solution files"\n\n{_indent(body)}\n'
+    return f'{ANSWER_FENCE} "{ANSWER_TITLE}"\n\n{_indent(body)}\n'
 
 
-def exercises(chapter, links: Links) -> str:
+# Every answer on a chapter page sits in a block like this one: folded, and saying to try first.
+ANSWER_FENCE = "??? answer"
+ANSWER_TITLE = "Try it first: the answer"
+
+
+def exercises(chapter, links: Links, root: Path) -> str:
     directory = f"chapters/{chapter.slug}"
     sections = []
     for number, exercise in enumerate(_require(chapter, "exercises", chapter.exercises), start=1):
@@ -137,12 +223,12 @@ def exercises(chapter, links: Links) -> str:
             f"### Exercise {number}: {exercise.title} {{ #{anchor} }}\n\n"
             f"Exercise `{exercise.id}`. You edit {files}; the tests are in {tests}.\n\n"
             f"{_hint_blocks(exercise.hints)}\n"
-            f"{_solution_block(chapter, exercise, links)}"
+            f"{answer_block(root, chapter, exercise)}"
         )
     return "\n".join(sections)
 
 
-def check(chapter, links: Links) -> str:
+def check(chapter, links: Links, root: Path) -> str:
     number = chapter.number
     return (
         "Run the chapter's tests on your code. The report lists every exercise, passed or "
@@ -155,7 +241,7 @@ def check(chapter, links: Links) -> str:
     )
 
 
-def key_points(chapter, links: Links) -> str:
+def key_points(chapter, links: Links, root: Path) -> str:
     items = "\n".join(f"- {point}" for point in _require(chapter, "key_points", chapter.key_points))
     return f'!!! success "Key points"\n\n{_indent(items)}\n'
 
@@ -203,15 +289,16 @@ def _map_node(chapter, new_services: Sequence[str]) -> str:
 
 
 def chapter_map(days: Sequence[tuple[str, Sequence]]) -> str:
-    """The service growing chapter by chapter, one row per day of the two-day workshop.
+    """The service growing chapter by chapter: one column per day of the two-day workshop.
 
-    `days` is [(label, chapters)]; a node notes the servers its chapter starts to use.
+    `days` is [(label, chapters)]; a node notes the servers its chapter starts to use. The
+    chapters run top to bottom, so the map stays narrow enough to read on a phone.
     """
-    lines = ["flowchart TB"]
+    lines = ["flowchart LR"]
     seen_services: set[str] = set()
     for index, (label, chapters) in enumerate(days, start=1):
         lines.append(f'    subgraph day{index}["{_mermaid_text(label)}"]')
-        lines.append("        direction LR")
+        lines.append("        direction TB")
         for chapter in chapters:
             new = [service for service in chapter.services if service not in seen_services]
             seen_services.update(new)

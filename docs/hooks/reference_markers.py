@@ -1,12 +1,11 @@
 """Markdown generated from the code: the finished service's settings and routes, the schedules
-and the committed benchmark baseline. Generated, so the pages cannot drift from the code.
+and the benchmarks' runbook. Generated, so the pages cannot drift from the code.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
-import posixpath
 import re
 import sys
 import types
@@ -20,8 +19,6 @@ from pydantic_core import PydanticUndefined
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FINAL_DIR = REPO_ROOT / "final"
-BASELINE_DIR = REPO_ROOT / "benchmarks" / "results" / "baseline"
-BASELINE_SUMMARY_NAMES = ("summary.md", "SUMMARY.md", "README.md")
 
 
 def import_final(module: str) -> types.ModuleType:
@@ -137,7 +134,9 @@ def _hidden_routes(app) -> list[str]:
     """Rows for the service's own routes that the OpenAPI schema leaves out (e.g. /metrics)."""
     rows = []
     for path, route in _api_routes(app.routes):
-        if route.include_in_schema or not route.endpoint.__module__.startswith("app."):
+        module = route.endpoint.__module__
+        # The API's docs pages document it; they are not part of it (as FastAPI's own are not).
+        if route.include_in_schema or not module.startswith("app.") or module == "app.api_docs":
             continue
         doc = route.summary or (route.endpoint.__doc__ or "").strip().split("\n")[0]
         doc = re.sub(r"\s*\([^)]*\)", "", doc)  # the docstring's asides are for code readers
@@ -204,54 +203,15 @@ def schedule_table(manifest, days: int, links: Links) -> str:
     return "\n".join(parts)
 
 
-# --- the benchmark baseline -------------------------------------------------------------------
-
-# Where the site publishes the baseline's files (charts, CSV and HTML reports), inside docs/.
-BASELINE_SITE_DIR = "benchmarks/baseline"
-_RELATIVE_LINK = re.compile(r"(!?\[[^\]]*\]\()(?![a-z]+://|/|#)([^)\s]+)(\))")
-
-
-def baseline_summary_path() -> Path | None:
-    for name in BASELINE_SUMMARY_NAMES:
-        if (BASELINE_DIR / name).is_file():
-            return BASELINE_DIR / name
-    return None
-
-
-def baseline_files() -> dict[str, Path]:
-    """Every file of the committed baseline but its summary, by its path inside docs/."""
-    if not BASELINE_DIR.is_dir():
-        return {}
-    summary = baseline_summary_path()
-    return {
-        f"{BASELINE_SITE_DIR}/{path.relative_to(BASELINE_DIR).as_posix()}": path
-        for path in sorted(BASELINE_DIR.rglob("*"))
-        if path.is_file() and path != summary
-    }
-
-
-def benchmark_results(page_path: str) -> str:
-    """The committed baseline's summary, its links pointing at the files published with it."""
-    summary = baseline_summary_path()
-    if summary is None:
-        return (
-            '!!! info "No baseline committed yet"\n\n'
-            "    The results appear here once a baseline run is committed under "
-            "`benchmarks/results/baseline/`.\n"
-        )
-    page_dir = posixpath.dirname(page_path) or "."
-
-    def relink(match: re.Match) -> str:
-        target = posixpath.relpath(f"{BASELINE_SITE_DIR}/{match[2]}", page_dir)
-        return f"{match[1]}{target}{match[3]}"
-
-    text = _RELATIVE_LINK.sub(relink, summary.read_text(encoding="utf-8"))
-    # The summary's own headings would compete with the page's: demote each by one level.
-    return re.sub(r"^(#{1,5}) ", r"#\1 ", text, flags=re.MULTILINE)
+# --- the benchmarks' runbook ---------------------------------------------------------------
 
 
 def benchmark_guide() -> str:
-    """How to run the benchmarks, from benchmarks/README.md (its headings demoted by one)."""
+    """How to run the benchmarks: benchmarks/README.md from its first section on, its headings
+    demoted by one.
+
+    Its list of targets is left out: the results page shows the one list, with the verdicts.
+    """
     guide = REPO_ROOT / "benchmarks" / "README.md"
     if not guide.is_file():
         return (
@@ -259,7 +219,14 @@ def benchmark_guide() -> str:
             "    Its instructions appear here from `benchmarks/README.md` once it lands.\n"
         )
     text = guide.read_text(encoding="utf-8")
-    text = re.sub(r"\A# .*\n+", "", text)  # the page has its own title
+    text = text[text.find("\n## ") + 1 :]  # the page has its own title and introduction
+    text = re.sub(
+        r"^## Targets\n.*?(?=^## |\Z)",
+        "## Targets\n\nThe targets, and whether the baseline meets them, are on the "
+        "[results page](index.md#targets).\n\n",
+        text,
+        flags=re.MULTILINE | re.DOTALL,
+    )
     return re.sub(r"^(#{1,5}) ", r"#\1 ", text, flags=re.MULTILINE)
 
 
@@ -277,4 +244,24 @@ def module_docstring(path: str | None, links: Links) -> str:
     if not docstring:
         raise MissingData(f"{path} has no module docstring for the docs to show.")
     quoted = "\n".join(f"> {line}".rstrip() for line in docstring.splitlines())
-    return f"{quoted}\n>\n> — [`{path}`]({links.to_repo_file(path)})\n"
+    return f"{quoted}\n>\n> — {links.repo_file(path)}\n"
+
+
+# --- getting the code -------------------------------------------------------------------------
+
+
+def get_the_code(repo_url: str | None) -> str:
+    """How to get the repository: its clone command when the site knows its address."""
+    if repo_url:
+        folder = repo_url.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+        return (
+            f"Clone the repository from <{repo_url}> and enter it:\n\n"
+            f"```bash\ngit clone {repo_url}\ncd {folder}\n```\n"
+        )
+    return (
+        "Get the repository from wherever this site came from: your instructor's address, "
+        "a link on the course's page, or a copy on a USB stick. It is a git repository, so "
+        "with an address it is `git clone ADDRESS`; a folder copied from someone else works "
+        "too (run `git status` in it to see that it is a clean checkout). Then enter its "
+        "folder, the one holding `pyproject.toml` and `chapters/`.\n"
+    )

@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from app import health, metrics
+from app.api_docs import install_redoc
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.database import create_engine_from
@@ -97,8 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "lifespan": lifespan,
     }
     if settings.serves_api_docs:
-        # FastAPIOffline serves Swagger UI and ReDoc from the package: /docs works offline.
-        app: FastAPI = FastAPIOffline(**about)
+        # FastAPIOffline serves Swagger UI from the package: /docs works offline; /redoc
+        # comes from api_docs, whose ReDoc asks no CDN for its logo.
+        app: FastAPI = FastAPIOffline(**about, redoc_url=None)
+        install_redoc(app)
     else:  # production by default: the API's map is not published
         app = FastAPI(**about, openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
