@@ -76,8 +76,9 @@ def test_serve_final_migrates_its_database_and_serves_the_finished_service(
             target.write_bytes(source.read_bytes())
     head = ScriptDirectory.from_config(Config(str(REPO_ROOT / "final" / "alembic.ini")))
     port = free_port()
+    env = {name: value for name, value in os.environ.items() if name != "SECRET_KEY"}
     env = dict(
-        os.environ,
+        env,
         **{
             ROOT_ENV: str(workshop_root),
             "WORKSHOP_POSTGRES_URL": postgres_service.url,
@@ -121,3 +122,9 @@ def test_serve_final_migrates_its_database_and_serves_the_finished_service(
     assert server.returncode == 0, output
     assert "Applying migrations: alembic upgrade head" in output
     assert f"Serving the finished service from {workshop_root / 'final'}" in output
+    # Issue 13, finding 1: never the public default key, which anyone could sign tokens with.
+    assert "SECRET_KEY: this clone's own random key" in output
+    assert "SECRET_KEY is the public default" not in output
+    key = (workshop_root / ".workshop/serve-secret-key").read_text().strip()
+    assert len(key) >= 32
+    assert (workshop_root / ".workshop/serve-secret-key").stat().st_mode & 0o077 == 0

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -32,6 +34,9 @@ from workshop import checking, participant
 from workshop.console import out
 
 LOCK_NAMESPACE = "workshop serve: alembic upgrade head"
+# The clone's own signing key for what `serve` runs, made once, kept out of git: with the
+# public default (`change-me`) anyone who can reach the server could sign tokens for it.
+SECRET_KEY_FILE = Path(".workshop/serve-secret-key")
 # What PostgreSQL says when the role lacks a right: the environment, not the code.
 PERMISSION_DENIED = ("permission denied", "InsufficientPrivilege", "must be owner of")
 
@@ -67,6 +72,28 @@ class ServeTarget:
         return participant.redis_prefix(self.root, self.tree)
 
 
+def clone_secret_key(root: Path) -> str:
+    """The clone's random signing key, made on first use (readable by its owner only)."""
+    path = root / SECRET_KEY_FILE
+    if path.is_file() and len(key := path.read_text(encoding="utf-8").strip()) >= 32:
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n", encoding="utf-8")
+    return key
+
+
+def _secret_key_configured(code_dir: Path) -> bool:
+    """Did the learner choose a key: in the environment, or in the code tree's `.env`?"""
+    if os.environ.get("SECRET_KEY"):
+        return True
+    dotenv = code_dir / ".env"
+    return dotenv.is_file() and any(
+        line.strip().startswith("SECRET_KEY=") for line in dotenv.read_text().splitlines()
+    )
+
+
 def port_is_free(host: str, port: int) -> bool:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -90,6 +117,9 @@ def prepare(target: ServeTarget) -> dict[str, str]:
         out(services.announce(*found))
     env = checking.service_environment(found)
     env["ENVIRONMENT"] = "development"
+    if not _secret_key_configured(target.code_dir):
+        env["SECRET_KEY"] = clone_secret_key(target.root)
+        out(f"SECRET_KEY: this clone's own random key ({SECRET_KEY_FILE})")
     postgres = next((service for service in found if service.name == "PostgreSQL"), None)
     for service in found:
         if service.name == "Redis":

@@ -203,6 +203,27 @@ def schedule_table(manifest, days: int, links: Links) -> str:
     return "\n".join(parts)
 
 
+# --- the road: every production feature and where it is taught -------------------------------
+
+
+def features_table(manifest, links: Links) -> str:
+    """Each feature of the finished service, with the chapter and the exercise or worked
+    section that teaches it, from the manifest's `features` lists, in the chapters' order."""
+    rows = []
+    for chapter in manifest.chapters:
+        page = links.to_page(chapter_page(chapter))
+        taught = [(item, "exercise") for item in chapter.exercises]
+        taught += [(item, "worked section") for item in chapter.worked]
+        for item, kind in taught:
+            for feature in item.features:
+                where = f"[{chapter.number} {_escape_cell(chapter.short_title)}]({page})"
+                how = f"{kind} `{item.id}`: {_escape_cell(item.title)}"
+                rows.append(f"| {_escape_cell(feature)} | {where} | {how} |")
+    if not rows:
+        raise ValueError("the manifest lists no features: give exercises `features` lists")
+    return "| Feature | Chapter | Taught in |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
+
+
 # --- the benchmarks' runbook ---------------------------------------------------------------
 
 

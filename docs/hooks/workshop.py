@@ -194,6 +194,7 @@ def _render(name: str, argument: str | None, page: Page, links: Links, config) -
         "chapter-map": lambda: chapter_markers.chapter_map(_two_day_groups()),
         "schedule-one-day": lambda: reference_markers.schedule_table(_manifest, 1, links),
         "schedule-two-day": lambda: reference_markers.schedule_table(_manifest, 2, links),
+        "features": lambda: reference_markers.features_table(_manifest, links),
         "settings": reference_markers.settings_table,
         "endpoints": reference_markers.endpoints_table,
         "benchmark": lambda: _benchmark(argument, page),
