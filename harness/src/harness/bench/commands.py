@@ -110,7 +110,9 @@ def run(options: RunOptions, out: Say, err: Say) -> int:
     return OK
 
 
-def compare_with_baseline(folder: Path | None, baseline: Path | None, out: Say, err: Say) -> int:
+def compare_with_baseline(
+    folder: Path | None, baseline: Path | None, out: Say, err: Say
+) -> int:
     """Each figure of a results folder (default: the latest) against the baseline."""
     folder = folder or latest_results()
     if folder is None:
