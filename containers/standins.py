@@ -9,6 +9,7 @@ look-alikes with mmdebstrap and imports them into Podman as localhost/workshop-s
     uv       the uv binary from its PyPI wheel (the official image holds the same binary)
     postgres Debian's PostgreSQL 15 (the compose files name 16), official-style entrypoint
     redis    Debian's Redis 7, official-style entrypoint
+    haproxy  Debian's HAProxy 2.6, run as the haproxy user like the official image
 
 Builds pass them through the Dockerfiles' base-image ARGs (workshop/engine.py), so the
 Dockerfile under test is the one that ships. A stand-in is rebuilt only when its recipe (this
@@ -128,9 +129,21 @@ REDIS = StandIn(
     ],
     inputs=[HERE / "redis-entrypoint.sh"],
 )
+HAPROXY = StandIn(
+    official="haproxy:2.6-alpine",
+    # wget: the official alpine image's busybox has one, and the compose health check uses it.
+    packages=["haproxy", "wget"],
+    hooks=['mkdir -p "$1/usr/local/etc/haproxy"'],
+    changes=[
+        f"ENV PATH={DEFAULT_PATH}",
+        "USER haproxy",  # as the official image: no root, so it binds ports above 1024
+        'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]',
+        "STOPSIGNAL SIGUSR1",  # a soft stop: connections in flight finish
+    ],
+)
 UV_VERSION = "0.13.9"
 UV = StandIn(official=f"ghcr.io/astral-sh/uv:{UV_VERSION}", changes=['CMD ["/uv"]'])
-ALL = [PYTHON, UV, POSTGRES, REDIS]
+ALL = [PYTHON, UV, POSTGRES, REDIS, HAPROXY]
 
 
 def current(engine: Engine, standin: StandIn) -> bool:

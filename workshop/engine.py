@@ -29,6 +29,7 @@ STANDINS = {
     "ghcr.io/astral-sh/uv:0.13.9": f"{STANDIN_PREFIX}uv:0.13.9",
     "postgres:16-alpine": f"{STANDIN_PREFIX}postgres:15-bookworm",
     "redis:7-alpine": f"{STANDIN_PREFIX}redis:7-bookworm",
+    "haproxy:2.6-alpine": f"{STANDIN_PREFIX}haproxy:2.6-bookworm",
 }
 GLOBAL_ARG = re.compile(r"^\s*ARG\s+(\w+)=(\S+)\s*$", re.IGNORECASE)
 

@@ -30,6 +30,7 @@ def _harness(module: str) -> ModuleType:
         )
         raise typer.Exit(ENVIRONMENT) from error
 
+
 bench = typer.Typer(
     help="The Locust benchmarks of the finished service and the chapters.",
     no_args_is_help=True,
@@ -55,9 +56,7 @@ def bench_run(
     ] = None,
     output: Annotated[Path | None, typer.Option(help="The results folder to write.")] = None,
     replace: Annotated[bool, typer.Option(help="Replace an existing --output.")] = False,
-    require_targets: Annotated[
-        bool, typer.Option(help="Exit 1 when a target is missed.")
-    ] = False,
+    require_targets: Annotated[bool, typer.Option(help="Exit 1 when a target is missed.")] = False,
     no_compare: Annotated[
         bool, typer.Option(help="Do not compare with the baseline at the end.")
     ] = False,
@@ -101,6 +100,18 @@ def bench_report(folder: Annotated[Path, typer.Argument(help="A results folder."
     raise typer.Exit(commands.rebuild_report(folder, out, err))
 
 
+@bench.command("scale-out")
+def bench_scale_out(
+    seconds: Annotated[float, typer.Option(help="Measured seconds per run.")] = 20,
+    baseline: Annotated[
+        bool, typer.Option(help="Also write benchmarks/results/baseline/scale-out.md.")
+    ] = False,
+) -> None:
+    """One server against two behind HAProxy, with each one's CPU per request."""
+    scale_out = _harness("harness.bench.scale_out")
+    raise typer.Exit(scale_out.run_scale_out(seconds, baseline, out))
+
+
 @bench.command("list")
 def bench_list() -> None:
     """The runs and what each measures."""
@@ -111,7 +122,7 @@ def bench_list() -> None:
 def reliability(
     checks: Annotated[
         list[str] | None,
-        typer.Argument(help="Some of fuzz, attacks, faults, soak (default: all)."),
+        typer.Argument(help="Some of fuzz, attacks, faults, soak, replicas (default: all)."),
     ] = None,
     quick: Annotated[bool, typer.Option(help="Every check briefly (a few minutes).")] = False,
     output: Annotated[
@@ -121,17 +132,27 @@ def reliability(
         Path | None,
         typer.Option(metavar="RESULTS", help="Only write the page again from a results.json."),
     ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(help="Replace only the sections of the checks run; keep the rest."),
+    ] = False,
 ) -> None:
-    """The reliability suite's long forms: fuzzing, attacks, faults and a soak; writes
-    final/RELIABILITY.md (about 15 minutes, --quick a few)."""
+    """The reliability suite's long forms: fuzzing, attacks, faults, a soak and replicas
+    behind a load balancer; writes final/RELIABILITY.md (about 17 minutes, --quick a few)."""
     run = _harness("harness.reliability.run")
     page = output or run.DEFAULT_OUTPUT
     if render is not None:
-        raise typer.Exit(run.render_page(render, page))
-    arguments = [*(checks or []), *(["--quick"] if quick else [])]
+        raise typer.Exit(run.render_page(render, page, update_only=update))
+    arguments = [
+        *(checks or []),
+        *(["--quick"] if quick else []),
+        *(["--update"] if update else []),
+    ]
     arguments += [f"--output {output}"] if output else []
     try:
-        status = run.run_suite(list(checks or []), quick=quick, output=page, arguments=arguments)
+        status = run.run_suite(
+            list(checks or []), quick=quick, output=page, arguments=arguments, update_only=update
+        )
     except run.UnknownChecks as error:
         err(str(error))
         raise typer.Exit(USAGE) from error

@@ -11,7 +11,9 @@ from harness.reliability.audit import Audit
 from harness.reliability.checks import Idle
 from harness.reliability.drill import DrillReport, FaultOutcome, report_dict
 from harness.reliability.fuzz import FuzzResult
-from harness.reliability.report import render
+from harness.reliability.replicas import Phase, ReplicaReport
+from harness.reliability.replicas import report_dict as replica_report_dict
+from harness.reliability.report import render, update
 from harness.reliability.run import problems_of
 from harness.reliability.soak import SoakReport
 
@@ -125,3 +127,53 @@ def test_a_failed_check_makes_the_verdict_and_the_exit_status(broken):
     assert results["problems"], "problems_of must report it"
     assert "**Verdict: 1 problems:" in page
 
+
+def _replica_results(problems: list[str]) -> dict:
+    phase = {"seconds": 10.0, "requests": 900, "failed": 0, "by_status": {}, "failed_reads": 0}
+    report = ReplicaReport(
+        users=20,
+        seconds=70.0,
+        requests=12345,
+        phases=[
+            Phase(name=name, p50_ms=12.0, p99_ms=p99, **phase)
+            for name, p99 in (("before", 40.0), ("down", 95.5), ("after", 41.0))
+        ],
+        killed="app3 (pid 1) SIGKILLed, restarted 15 s later",
+        restart_seconds=18.2,
+        served_by_replica={"app1": 5000, "app2": 5000, "app3": 2345},
+        served_by_killed_after_return=777,
+        retries=0,
+        redispatches=64,
+        checks={"logout": "then [401, 401, 401]"},
+        registrations_acknowledged=12,
+        renames_acknowledged=480,
+        rows_lost=[],
+        renames_lost=[],
+        problems=problems,
+    )
+    results = {
+        "replicas": replica_report_dict(report),
+        "command": "uv run workshop reliability replicas --update",
+        "started": "2026-12-06 12:00 UTC",
+        "minutes": 2.0,
+        "machine": _results(rows_lost=[])["machine"],
+    }
+    results["problems"] = problems_of(results)
+    return results
+
+
+def test_a_run_of_one_check_replaces_its_section_and_keeps_the_rest():
+    """`--update` rewrites the sections of the checks it ran, says when, and keeps every
+    other section and the summary of the full run as they were."""
+    full = render(_results(rows_lost=[]))
+    old = update(full, _replica_results(problems=["reads failed while a replica was down"]))
+
+    page = update(old, _replica_results(problems=[]))
+
+    assert page.startswith(full.rstrip()), "the full run's page is kept as it was"
+    assert page.count("## Replicas behind a load balancer") == 1, "replaced, not added twice"
+    assert "**Verdict: every check passed.**" in page
+    assert "| down | 10.0 | 900 | 0 | none | 12.0 | 95.5 |" in page
+    assert "HAProxy sent 64 requests that met the dead replica to another one" in page
+    assert "This section alone was written by `uv run workshop reliability replicas" in page
+    assert "replicas: reads failed" in " ".join(problems_of(_replica_results(["reads failed"])))

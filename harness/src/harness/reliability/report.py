@@ -29,15 +29,45 @@ def render(results: dict) -> str:
     ]
     lines += _summary(results)
     lines += _machine(results)
-    for section, write in (
-        ("fuzz", _fuzz),
-        ("attacks", _attacks),
-        ("faults", _faults),
-        ("soak", _soak),
-    ):
+    for section in SECTIONS:
         if section in results:
-            lines += write(results[section])
+            lines += _marked(section, SECTIONS[section](results[section]))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _marked(section: str, lines: list[str]) -> list[str]:
+    """A section between markers, so that a later run of that check alone can replace it."""
+    return [f"<!-- section: {section} -->", *lines, f"<!-- end of section: {section} -->", ""]
+
+
+def update(page: str, results: dict) -> str:
+    """The page with the sections of the checks in `results` replaced (or added at the end),
+    each saying when it was run; the rest of the page, its summary included, is kept."""
+    for section in SECTIONS:
+        if section not in results:
+            continue
+        when = (
+            f"*This section alone was written by `{results['command']}` on "
+            f"{results['started']} ({results['minutes']:.1f} minutes; {_load(results)}); "
+            "the rest of the page comes from the run named at the top.*"
+        )
+        lines = SECTIONS[section](results[section])
+        text = "\n".join(_marked(section, [*lines[:2], when, "", *lines[2:]]))
+        start, end = f"<!-- section: {section} -->", f"<!-- end of section: {section} -->\n"
+        if start in page and end in page:
+            before, rest = page.split(start, 1)
+            page = before + text + rest.split(end, 1)[1].lstrip("\n")
+        else:
+            page = page.rstrip() + "\n\n" + text
+    return page.rstrip() + "\n"
+
+
+def _load(results: dict) -> str:
+    load = results["machine"]["summary"]
+    return (
+        f"load average {load['load_min']} to {load['load_max']}, all cores "
+        f"{load['busy_mean']} % busy, {load['others_mean']} % by other people's runs"
+    )
 
 
 def _verdict(results: dict) -> str:
@@ -294,3 +324,60 @@ def _soak(soak: dict) -> list[str]:
         f"{idle['postgres']}, {idle['redis_clients']} Redis connections.",
         "",
     ]
+
+
+def _replicas(replicas: dict) -> list[str]:
+    phases = [
+        [
+            phase["name"],
+            phase["seconds"],
+            phase["requests"],
+            phase["failed"],
+            ", ".join(f"{n} {kind}" for kind, n in phase["by_status"].items()) or "none",
+            phase["p50_ms"],
+            phase["p99_ms"],
+        ]
+        for phase in replicas["phases"]
+    ]
+    verdict = "; ".join(replicas["problems"]) or "every check passed"
+    served = ", ".join(f"{name} {n}" for name, n in replicas["served_by_replica"].items())
+    return [
+        "## Replicas behind a load balancer",
+        "",
+        f"**Verdict: {verdict}.** Three uvicorn servers (one process each, production "
+        "settings) behind HAProxy running `final/deploy/haproxy/haproxy.cfg` with only its "
+        "addresses moved onto this machine, on the shared PostgreSQL (a database of the "
+        "drill's own) and Redis (a key prefix of its own). The drill lives in "
+        "`harness/src/harness/reliability/replicas.py`.",
+        "",
+        "Across replicas, before the load (each check from a client address of its own):",
+        "",
+        *_table(["check", "what was seen"], [[k, v] for k, v in replicas["checks"].items()]),
+        f"Then Locust ran the benchmarks' mixed journey with {replicas['users']} users through "
+        f"the proxy for {replicas['seconds']} s ({replicas['requests']} requests), and "
+        f"{replicas['killed']}: it answered its readiness probe again "
+        f"{replicas['restart_seconds']} s after the kill. What the clients saw:",
+        "",
+        *_table(["phase", "seconds", "requests", "failed", "failures", "p50 ms", "p99 ms"], phases),
+        f"HAProxy sent {replicas['redispatches']} requests that met the dead replica to "
+        f"another one (redispatched; retried on the same server: {replicas['retries']}), and "
+        f"the restarted replica took {replicas['served_by_killed_after_return']} requests "
+        f"once back. Sessions per replica over the run: {served}. A read cut off in flight is "
+        "sent again; a write is not (it may have been applied), so a write in flight at the "
+        "kill is the one request a client may see fail (a 502, or the connection closed).",
+        "",
+        f"The audit: {replicas['registrations_acknowledged']} registrations and "
+        f"{replicas['renames_acknowledged']} renames acknowledged; "
+        f"{len(replicas['rows_lost'])} registrations and {len(replicas['renames_lost'])} "
+        "renames lost.",
+        "",
+    ]
+
+
+SECTIONS = {
+    "fuzz": _fuzz,
+    "attacks": _attacks,
+    "faults": _faults,
+    "soak": _soak,
+    "replicas": _replicas,
+}

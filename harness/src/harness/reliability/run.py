@@ -4,6 +4,7 @@
     uv run workshop reliability faults soak       some of them
     uv run workshop reliability --quick           every check, briefly (a few minutes)
     uv run workshop reliability --render FILE     write the page again from a results.json
+    uv run workshop reliability replicas --update  rewrite only that check's section
 
 Logs, reports and results.json go to .workshop/reliability/<time>/; the page goes to
 final/RELIABILITY.md unless --output says otherwise. Exit status 0 when every check passed.
@@ -25,11 +26,13 @@ from harness.paths import FINAL_DIR, STATE_DIR
 from harness.reliability.attacks import run_attack_tests
 from harness.reliability.drill import DrillTiming, report_dict, run_drill
 from harness.reliability.fuzz import run_schemathesis
-from harness.reliability.report import render
+from harness.reliability.replicas import ReplicaTiming, run_replica_drill
+from harness.reliability.replicas import report_dict as replica_report_dict
+from harness.reliability.report import render, update
 from harness.reliability.soak import SoakTiming, run_soak
 from harness.reliability.stack import suite_stack
 
-CHECKS = ("fuzz", "attacks", "faults", "soak")
+CHECKS = ("fuzz", "attacks", "faults", "soak", "replicas")
 DEFAULT_OUTPUT = FINAL_DIR / "RELIABILITY.md"
 COMMAND = "uv run workshop reliability"
 
@@ -40,6 +43,7 @@ class Plan:
     fuzz_seconds: int | None
     drill: DrillTiming
     soak: SoakTiming
+    replicas: ReplicaTiming
 
 
 LONG = Plan(
@@ -47,12 +51,16 @@ LONG = Plan(
     fuzz_seconds=300,
     drill=DrillTiming(clients=12, warmup_seconds=5, fault_seconds=20, recovery_seconds=15),
     soak=SoakTiming(seconds=300, users=20, seeded_users=1000),
+    replicas=ReplicaTiming(
+        users=20, warmup_seconds=20, down_seconds=15, recovery_seconds=25, seeded_users=1000
+    ),
 )
 QUICK = Plan(
     fuzz_examples=20,
     fuzz_seconds=None,
     drill=DrillTiming(clients=6, warmup_seconds=2, fault_seconds=3, recovery_seconds=3),
     soak=SoakTiming(seconds=20, users=8, seeded_users=200),
+    replicas=ReplicaTiming(users=6, warmup_seconds=3, down_seconds=3, recovery_seconds=8),
 )
 
 
@@ -90,6 +98,17 @@ def run(checks: list[str], plan: Plan, work_dir: Path) -> dict:
             soak = run_soak(stack, work_dir / "soak", plan.soak)
             results["soak"] = asdict(soak)
             say(f"{soak.requests} requests, {soak.failures} failures, {soak.growth_mib:+} MiB")
+        if "replicas" in checks:
+            say(f"replicas: three servers behind HAProxy, {plan.replicas.users} Locust users")
+            drill = run_replica_drill(
+                postgres.url,
+                redis.url,
+                f"rel-replicas-{work_dir.name}:",
+                work_dir / "replicas",
+                plan.replicas,
+            )
+            results["replicas"] = replica_report_dict(drill)
+            say(f"{drill.requests} requests, {len(drill.problems)} problems")
     results["machine"] = {**asdict(machine.load), "summary": machine.load.summary()}
     return results
 
@@ -113,6 +132,8 @@ def problems_of(results: dict) -> list[str]:
         problems += [f"faults: {problem}" for problem in faults["problems"]]
     if soak := results.get("soak"):
         problems += [f"soak: {problem}" for problem in soak["problems"]]
+    if replicas := results.get("replicas"):
+        problems += [f"replicas: {problem}" for problem in replicas["problems"]]
     return problems
 
 
@@ -124,15 +145,31 @@ class UnknownChecks(ValueError):
     """Checks were named that the suite does not have."""
 
 
-def render_page(results_path: Path, output: Path) -> int:
+def write_page(results: dict, output: Path, *, update_only: bool) -> None:
+    """The page from a run's results; with `update_only`, only that run's sections are
+    replaced in the page there (the rest, its summary included, is kept)."""
+    if update_only and output.is_file():
+        output.write_text(update(output.read_text(), results))
+    else:
+        output.write_text(render(results))
+
+
+def render_page(results_path: Path, output: Path, *, update_only: bool = False) -> int:
     """Write the page again from a run's results.json; 0 when that run had no problem."""
     results = json.loads(results_path.read_text())
-    output.write_text(render(results))
+    write_page(results, output, update_only=update_only)
     say(f"wrote {output}")
     return 0 if not results["problems"] else 1
 
 
-def run_suite(checks: list[str], *, quick: bool, output: Path, arguments: list[str]) -> int:
+def run_suite(
+    checks: list[str],
+    *,
+    quick: bool,
+    output: Path,
+    arguments: list[str],
+    update_only: bool = False,
+) -> int:
     """Run the checks (default: all), write results.json and the page; 0 when all passed.
 
     `arguments` are the command's own, recorded on the page as the command that made it.
@@ -152,7 +189,7 @@ def run_suite(checks: list[str], *, quick: bool, output: Path, arguments: list[s
     results["plan"] = asdict(plan)
     results["problems"] = problems_of(results)
     (work_dir / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    output.write_text(render(results))
+    write_page(results, output, update_only=update_only)
     say(f"wrote {output} and {work_dir / 'results.json'}")
     for problem in results["problems"]:
         say(f"PROBLEM {problem}")
