@@ -53,6 +53,11 @@ class WorkedSection:
     tests: tuple[str, ...]  # its tests (no exercise marker: they pass on the starter)
     features: tuple[str, ...]
 
+    @property
+    def name(self) -> str:
+        """The part after the dot: `database.trailing_slash` -> `trailing_slash`."""
+        return self.id.split(".", 1)[1]
+
 
 @dataclass(frozen=True)
 class Chapter:

@@ -207,21 +207,25 @@ def schedule_table(manifest, days: int, links: Links) -> str:
 
 
 def features_table(manifest, links: Links) -> str:
-    """Each feature of the finished service, with the chapter and the exercise or worked
-    section that teaches it, from the manifest's `features` lists, in the chapters' order."""
-    rows = []
+    """Each feature of the finished service, with the exercise or worked section that teaches
+    it, from the manifest's `features` lists: one list per chapter, in their order (a table
+    of long sentences would be wider than the page)."""
+    parts = []
     for chapter in manifest.chapters:
-        page = links.to_page(chapter_page(chapter))
         taught = [(item, "exercise") for item in chapter.exercises]
         taught += [(item, "worked section") for item in chapter.worked]
-        for item, kind in taught:
-            for feature in item.features:
-                where = f"[{chapter.number} {_escape_cell(chapter.short_title)}]({page})"
-                how = f"{kind} `{item.id}`: {_escape_cell(item.title)}"
-                rows.append(f"| {_escape_cell(feature)} | {where} | {how} |")
-    if not rows:
+        rows = [
+            f"- {feature} ({kind} `{item.name}`)"
+            for item, kind in taught
+            for feature in item.features
+        ]
+        if rows:
+            page = links.to_page(chapter_page(chapter))
+            title = f"**[{chapter.number} {chapter.short_title}]({page})**"
+            parts.append(f"{title}\n\n" + "\n".join(rows))
+    if not parts:
         raise ValueError("the manifest lists no features: give exercises `features` lists")
-    return "| Feature | Chapter | Taught in |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
+    return "\n\n".join(parts) + "\n"
 
 
 # --- the benchmarks' runbook ---------------------------------------------------------------
