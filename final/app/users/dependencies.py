@@ -7,7 +7,7 @@ route reads come back in ONE Redis round trip (MGET): the whole Redis cost of a 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 from uuid import UUID
 
 from fastapi import Depends, Request, Response
@@ -69,7 +69,8 @@ async def _check_token_and_fetch(
     keys = [resources.logins.key(claims.family), cache.key(claims.sub)]
     keys += [cache.key(user_id) for user_id in also_read]
     try:
-        login, *entries = await resources.redis.mget(keys)
+        found = cast(list[str | None], await resources.redis.mget(keys))
+        login, *entries = found
     except RedisError:
         logger.error("the login store is unavailable: refusing the token (fail closed)")
         raise LoginStoreUnavailable() from None

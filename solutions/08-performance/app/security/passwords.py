@@ -11,12 +11,17 @@ import asyncio
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar, TypeVarTuple
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.config import Settings
+
+Args = TypeVarTuple("Args")
+Result = TypeVar("Result")
 
 # The hashing threads' niceness (Linux: 0 is normal, 19 the lowest priority). High enough
 # that an event loop gets about nine tenths of a core it shares with a hash, low enough that
@@ -61,7 +66,7 @@ class PasswordHasher:
         )
         self._dummy_hash: str | None = None
 
-    async def _in_pool(self, function, *args):
+    async def _in_pool(self, function: Callable[[*Args], Result], *args: *Args) -> Result:
         # argon2 releases the GIL, so these threads really run in parallel with the loop.
         return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
 
@@ -75,15 +80,15 @@ class PasswordHasher:
         """(matches, new hash when the stored one was made with other parameters)."""
         return await self._in_pool(self._password_hash.verify_and_update, password, hashed)
 
-    async def prepare(self) -> None:
+    async def prepare(self) -> str:
         """Make the hash that unknown emails are checked against (see `verify_nothing`)."""
         self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
 
     async def verify_nothing(self, password: str) -> None:
         """Spend a real verify's work for an unknown email: timing must not reveal accounts."""
-        if self._dummy_hash is None:
-            await self.prepare()
-        await self._in_pool(self._password_hash.verify, password, self._dummy_hash)
+        dummy_hash = self._dummy_hash or await self.prepare()
+        await self._in_pool(self._password_hash.verify, password, dummy_hash)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -55,9 +55,10 @@ def new_claims(
 
 
 def encode_token(claims: TokenClaims, settings: Settings) -> str:
-    return jwt.encode(
+    token: str = jwt.encode(
         claims.model_dump(mode="json"), settings.secret_key.get_secret_value(), algorithm=ALGORITHM
     )
+    return token
 
 
 @lru_cache(maxsize=4096)

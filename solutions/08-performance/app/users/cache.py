@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import random
+from typing import cast
 from uuid import UUID
 
 from prometheus_client import Counter
@@ -90,13 +91,14 @@ class UserCache:
     async def resolve_json(self, user_id: UUID, raw: str | None) -> str:
         """Like `resolve`, as UserRead's JSON. An entry IS that JSON (`_write` stores
         `model_dump_json`), so a hit is returned as stored: never parsed, never re-encoded."""
-        if self.enabled and self._counted(raw) is not None:
-            return raw
+        if self.enabled and (hit := self._counted(raw)) is not None:
+            return hit
         return (await self.load(user_id)).model_dump_json()
 
     def parse(self, raw: str | None) -> UserRead | None:
         """A cached entry, counted as a hit or a miss."""
-        return None if self._counted(raw) is None else UserRead.model_validate_json(raw)
+        hit = self._counted(raw)
+        return None if hit is None else UserRead.model_validate_json(hit)
 
     def _counted(self, raw: str | None) -> str | None:
         (CACHE_MISSES if raw is None else CACHE_HITS).inc()
@@ -124,7 +126,8 @@ class UserCache:
 
     async def _read(self, user_id: UUID) -> UserRead | None:
         try:
-            raw = await self._redis.get(self.key(user_id))
+            # The client decodes answers (decode_responses=True): str, or None for no key.
+            raw = cast(str | None, await self._redis.get(self.key(user_id)))
         except RedisError:
             CACHE_ERRORS.inc()
             logger.warning("user cache unavailable; reading from the database")
