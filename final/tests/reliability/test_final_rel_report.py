@@ -2,6 +2,7 @@
 are the other tests here): these check that final/RELIABILITY.md says what the figures say,
 failures included. That the command starts is tests/test_cli_harness_commands.py's."""
 
+import subprocess
 from dataclasses import asdict
 
 import pytest
@@ -14,7 +15,7 @@ from harness.reliability.fuzz import FuzzResult
 from harness.reliability.replicas import Phase, ReplicaReport
 from harness.reliability.replicas import report_dict as replica_report_dict
 from harness.reliability.report import render, update
-from harness.reliability.run import problems_of
+from harness.reliability.run import code_version, problems_of
 from harness.reliability.soak import SoakReport
 
 IDLE = Idle(pool_in_use=0, postgres={"idle": 9}, redis_clients=12, redis_limit=128)
@@ -73,6 +74,7 @@ def _results(*, rows_lost: list[str], attack_outcome: str = "passed") -> dict:
     results = {
         "command": "uv run workshop reliability",
         "started": "2026-11-25 20:00 UTC",
+        "code": "commit `0123456789ab`",
         "minutes": 15.2,
         "services": "PostgreSQL on the local port",
         "fuzz": asdict(fuzz),
@@ -111,6 +113,7 @@ def test_the_page_says_what_the_figures_say():
     assert "98765 requests in 300 s" in page
     assert "+2.5 MiB to the end, +0.4 MiB over the last half" in page
     assert "load average went from 1.5 to 6.0" in page
+    assert "on commit `0123456789ab`" in page  # which code the figures describe
 
 
 @pytest.mark.parametrize("broken", ["rows", "attack"])
@@ -177,3 +180,20 @@ def test_a_run_of_one_check_replaces_its_section_and_keeps_the_rest():
     assert "HAProxy sent 64 requests that met the dead replica to another one" in page
     assert "This section alone was written by `uv run workshop reliability replicas" in page
     assert "replicas: reads failed" in " ".join(problems_of(_replica_results(["reads failed"])))
+
+
+def test_the_run_names_the_commit_it_ran_on(tmp_path):
+    """The page names the code it measured: the commit, and a word when final/ was dirty."""
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "app.py").write_text("answer = 42\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    head = subprocess.run(
+        [*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+    assert code_version(tmp_path) == f"commit `{head}`"
+    (tmp_path / "app.py").write_text("answer = 43\n")
+    assert code_version(tmp_path) == f"commit `{head}` with uncommitted changes in final/"
+    assert code_version(tmp_path / "not-a-checkout").startswith("an unknown commit")

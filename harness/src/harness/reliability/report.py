@@ -20,7 +20,8 @@ def render(results: dict) -> str:
         "# Reliability and security figures",
         "",
         f"Written by `{results['command']}` on {results['started']} "
-        f"({results['minutes']:.1f} minutes), from that run: do not edit by hand. "
+        f"({results['minutes']:.1f} minutes) on {_code(results)}, from that run: do not edit "
+        "by hand. "
         "The suite lives in `final/tests/reliability/`; its short forms run in "
         "`uv run pytest`.",
         "",
@@ -48,7 +49,8 @@ def update(page: str, results: dict) -> str:
             continue
         when = (
             f"*This section alone was written by `{results['command']}` on "
-            f"{results['started']} ({results['minutes']:.1f} minutes; {_load(results)}); "
+            f"{results['started']} ({results['minutes']:.1f} minutes; {_load(results)}; "
+            f"{_code(results)}); "
             "the rest of the page comes from the run named at the top.*"
         )
         lines = SECTIONS[section](results[section])
@@ -60,6 +62,11 @@ def update(page: str, results: dict) -> str:
         else:
             page = page.rstrip() + "\n\n" + text
     return page.rstrip() + "\n"
+
+
+def _code(results: dict) -> str:
+    # results.json files from before the suite recorded its commit.
+    return str(results.get("code", "a commit it did not record"))
 
 
 def _load(results: dict) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -113,6 +114,22 @@ def run(checks: list[str], plan: Plan, work_dir: Path) -> dict:
     return results
 
 
+def code_version(folder: Path = FINAL_DIR) -> str:
+    """The commit the suite ran on, so the page says which code its figures describe; with a
+    word when final/ had changes not yet committed (figures of code no commit holds)."""
+    git = ["git", "-C", str(folder)]
+    try:
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit (not a git checkout)"
+    return f"commit `{commit}`" + (" with uncommitted changes in final/" if dirty else "")
+
+
 def problems_of(results: dict) -> list[str]:
     problems = []
     if fuzz := results.get("fuzz"):
@@ -187,6 +204,7 @@ def run_suite(
     results["started"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["minutes"] = (time.monotonic() - started) / 60
     results["plan"] = asdict(plan)
+    results["code"] = code_version()
     results["problems"] = problems_of(results)
     (work_dir / "results.json").write_text(json.dumps(results, indent=1, default=str))
     write_page(results, output, update_only=update_only)
