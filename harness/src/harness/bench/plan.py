@@ -50,6 +50,10 @@ CHAPTERS = (
     CodeTree("02-database", SOLUTIONS_DIR / "02-database", ready_path="/health/live"),
     CodeTree("03-cache", SOLUTIONS_DIR / "03-cache", ready_path="/health/live"),
     CodeTree("04-auth", SOLUTIONS_DIR / "04-auth", ready_path="/health/live"),
+    CodeTree("05-errors", SOLUTIONS_DIR / "05-errors", ready_path="/health/live"),
+    CodeTree("06-testing", SOLUTIONS_DIR / "06-testing", ready_path="/health/live"),
+    CodeTree("07-deployment", SOLUTIONS_DIR / "07-deployment", ready_path="/health/live"),
+    CodeTree("08-performance", SOLUTIONS_DIR / "08-performance", ready_path="/health/live"),
 )
 
 

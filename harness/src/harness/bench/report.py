@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.bench import charts
 from harness.bench.locust_run import CSV_PREFIX, HTML_REPORT
-from harness.bench.plan import CACHED_READ_RUN, CEILING_RUN, UNCACHED_READ_RUN
+from harness.bench.plan import CACHED_READ_RUN, CEILING_RUN, CHAPTERS, UNCACHED_READ_RUN
 from harness.bench.results import RunResult, read_history
 from harness.bench.targets import TargetResult
 
@@ -25,8 +25,12 @@ CPU_SAMPLES = "cpu.csv"
 CHAPTER_STEPS = {
     "02-database": "PostgreSQL: every read is a query",
     "03-cache": "+ Redis cache-aside: reads come from Redis",
-    "04-auth": "+ a bearer token on every request: decode, revocation check, the caller",
-    "final": "+ problem details, request ids, JSON logs, metrics, health: the finished service",
+    "04-auth": "+ a bearer token on every request: decode, the login's state, the caller",
+    "05-errors": "+ request ids, problem details, JSON logs with an access line",
+    "06-testing": "no change to the service: the chapter writes its tests",
+    "07-deployment": "+ readiness and a graceful shutdown: no cost on a read",
+    "08-performance": "+ metrics, the one-MGET hot path: the finished service's code",
+    "final": "the finished service, served from final/ (the cached-read run)",
 }
 
 
@@ -285,7 +289,7 @@ def _what_they_say(by_name: dict[str, RunResult]) -> list[str]:
             f"Login runs at {login.rps:,.1f} per second: each is one argon2 verify, slow on "
             "purpose, so the figure measures password hashing, not the service."
         )
-    chapters = [by_name.get(f"chapter-{label}") for label in ("02-database", "03-cache", "04-auth")]
+    chapters = [by_name.get(f"chapter-{tree.label}") for tree in CHAPTERS]
     measured = [run for run in chapters if run and run.measured]
     if len(measured) >= 2:
         steps = ", ".join(f"{run.name.removeprefix('chapter-')} {run.rps:,.0f}" for run in measured)
