@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from final_deploy_facts import image_environment
 
 FINAL_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = FINAL_DIR.parent
@@ -63,8 +64,11 @@ def test_the_image_is_multi_stage_non_root_and_health_checked():
     assert user[-1].split(":")[0] not in {"root", "0"}
     assert re.search(r"^HEALTHCHECK .*\n?.*CMD", text, flags=re.MULTILINE)
     assert "--proxy-headers" in text
-    assert "FORWARDED_ALLOW_IPS" in text
-    assert "WEB_CONCURRENCY" in text
+    assert "WEB_CONCURRENCY" in image_environment()
+    assert "FORWARDED_ALLOW_IPS" not in image_environment(), (
+        "which proxies to trust is the deployment's to say (compose, the ConfigMap), "
+        "not the image's"
+    )
 
 
 def test_the_dockerignore_lets_through_what_the_dockerfile_copies():

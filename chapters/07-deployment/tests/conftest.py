@@ -1,31 +1,28 @@
-"""Fixtures of chapter 07: real PostgreSQL and Redis, the app under its lifespan, a client
-and factories. The Dockerfile and compose file are read by deploy_files.py.
+"""Fixtures of chapter 07: real PostgreSQL and Redis, the app under its lifespan, a client.
+The Dockerfile and compose file are read by deploy_files.py, and built by built_image.py.
 
 The plugin gives the session its own database and Redis namespace; each test gets a fresh
 app, truncated tables and a Redis prefix of its own.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.database import Base
 from app.main import create_app
-from app.users import service
-from app.users.schemas import UserCreate
+from app.resources import resources_of
 
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
-DEFAULT_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -66,7 +63,7 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The app under its lifespan (httpx's transport does not run it), tables emptied first."""
     application = create_app(settings)
     async with LifespanManager(application):
-        async with application.state.engine.begin() as connection:
+        async with resources_of(application).engine.begin() as connection:
             tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
             await connection.execute(text(f"TRUNCATE {tables}"))
         yield application
@@ -107,84 +104,3 @@ def app_with(settings: Settings, database_schema: None) -> AppWith:
             yield application, http_client
 
     return start
-
-
-@dataclass
-class QueryCounter:
-    statements: list[str] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def reset(self) -> None:
-        self.statements.clear()
-
-
-@pytest.fixture
-def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
-    """Counts the SQL statements the app's engine sends from now on."""
-    counter = QueryCounter()
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        counter.statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield counter
-    event.remove(engine, "before_cursor_execute", record)
-
-
-@dataclass(frozen=True)
-class TestUser:
-    id: UUID
-    email: str
-    password: str
-
-
-CreateUser = Callable[..., Awaitable[TestUser]]
-
-
-@pytest.fixture
-def create_user(app: FastAPI) -> CreateUser:
-    """Factory: `await create_user()` inserts a user through the service."""
-
-    async def factory(*, email: str | None = None, password: str = DEFAULT_PASSWORD) -> TestUser:
-        email = email or f"user-{uuid4().hex[:10]}@example.com"
-        async with app.state.sessionmaker() as session:
-            user = await service.create_user(
-                session,
-                data=UserCreate(email=email, password=password, full_name="Ada Lovelace"),
-                password_hasher=app.state.password_hasher,
-            )
-        return TestUser(id=user.id, email=email, password=password)
-
-    return factory
-
-
-@dataclass(frozen=True)
-class Tokens:
-    access_token: str
-    refresh_token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
-
-
-Login = Callable[[TestUser], Awaitable[Tokens]]
-
-
-@pytest.fixture
-def login(client: AsyncClient) -> Login:
-    """Factory: `tokens = await login(user)` logs in through POST /auth/token."""
-
-    async def log_in(user: TestUser) -> Tokens:
-        response = await client.post(
-            "/auth/token", data={"username": user.email, "password": user.password}
-        )
-        assert response.status_code == 200, f"Logging in failed: {response.text}"
-        body = response.json()
-        return Tokens(access_token=body["access_token"], refresh_token=body["refresh_token"])
-
-    return log_in

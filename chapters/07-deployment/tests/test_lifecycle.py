@@ -6,6 +6,7 @@ import logging
 from asgi_lifespan import LifespanManager
 
 from app.main import create_app
+from app.resources import resources_of
 
 
 async def test_the_app_starts_and_registers_a_user(client):
@@ -23,7 +24,8 @@ async def test_shutdown_closes_the_engine_and_the_redis_client(settings, databas
     closed: list[str] = []
 
     async with LifespanManager(application):
-        engine, redis = application.state.engine, application.state.redis
+        resources = resources_of(application)
+        engine, redis = resources.engine, resources.redis
         async with engine.connect() as connection:  # open a pooled connection
             await connection.exec_driver_sql("SELECT 1")
         await redis.ping()

@@ -13,7 +13,7 @@ from app.main import create_app
 
 pytestmark = pytest.mark.exercise("deployment.readiness")
 
-WHERE = "Add GET /health/ready to app/health.py (exercise deployment.readiness)."
+WHERE = "Write GET /health/ready in app/health.py (exercise deployment.readiness)."
 REFUSED_POSTGRES = "postgresql+asyncpg://users:users@127.0.0.1:1/users"  # nothing listens there
 REFUSED_REDIS = "redis://127.0.0.1:1/0"
 
