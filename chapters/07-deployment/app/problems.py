@@ -6,8 +6,9 @@ support). Validation errors add `errors`, one entry per field.
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
@@ -16,7 +17,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ExceptionHandler
 
 from app.exceptions import DomainError
 
@@ -200,14 +203,20 @@ async def handle_unexpected_error(request: Request, error: Exception) -> Problem
     )
 
 
+def _for(handler: Callable[[Request, Any], Awaitable[Response]]) -> ExceptionHandler:
+    # Starlette calls a handler only with the exception class it was registered for, which its
+    # types cannot say: each handler takes its own class, and this tells the checker so.
+    return cast(ExceptionHandler, handler)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, handle_domain_error)
-    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
-    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(DomainError, _for(handle_domain_error))
+    app.add_exception_handler(StarletteHTTPException, _for(handle_http_exception))
+    app.add_exception_handler(RequestValidationError, _for(handle_validation_error))
     for error_class in DATABASE_UNAVAILABLE_ERRORS:
-        app.add_exception_handler(error_class, handle_database_unavailable)
-    app.add_exception_handler(sqlalchemy.exc.DBAPIError, handle_database_error)
-    app.add_exception_handler(Exception, handle_unexpected_error)
+        app.add_exception_handler(error_class, _for(handle_database_unavailable))
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _for(handle_database_error))
+    app.add_exception_handler(Exception, _for(handle_unexpected_error))
 
 
 # --- OpenAPI ---------------------------------------------------------------------------------
