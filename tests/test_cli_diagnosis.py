@@ -15,6 +15,18 @@ TRAP_CASES = [
     ("secret-str", "expected 'abc', got '**********'", ""),
     ("secret-str", "", "    key = str(settings.secret_key)\n"),
     ("secret-str", "", '    dsn = f"{settings.secret_key}"\n'),
+    ("secret-str-as-key", "JWSError: Expecting a string- or bytes-formatted key.", ""),
+    ("secret-str-as-key", "JWKError: Expecting a string- or bytes-formatted key.", ""),
+    (
+        "secret-str-as-key",
+        "",
+        "    return jwt.encode(payload, settings.secret_key, algorithm=ALG)\n",
+    ),
+    (
+        "secret-str-as-key",
+        "",
+        "        payload = jwt.decode(\n            token,\n            settings.secret_key,\n",
+    ),
     ("model-dump-json", "TypeError: Object of type UUID is not JSON serializable", ""),
     ("model-dump-json", "", "    await redis.set(key, json.dumps(user.model_dump()))\n"),
     ("header-not-str", "AttributeError: 'float' object has no attribute 'encode'", ""),
@@ -46,6 +58,8 @@ def test_each_known_trap_is_named_from_the_failure_or_the_code(name, message, co
     ("message", "code"),
     [
         ("GET /users/1 answered 404.", "key = settings.secret_key.get_secret_value()\n"),
+        ("", "jwt.decode(token, settings.secret_key.get_secret_value(), algorithms=[ALG])\n"),
+        ("", '@field_validator("secret_key")\n'),
         ("The counter should expire with its window (60000 ms); its PTTL is 59874.", ""),
         ("", "await self._script(keys=[key], args=[window_seconds * 1000])\n"),
         ("", 'payload = user.model_dump(mode="json")\n'),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import localservices as services
-from workshop.manifest import Chapter, Exercise
+from workshop.manifest import Chapter, Exercise, WorkedSection
 
 CHAPTER_PYTEST_CONFIG = Path(__file__).with_name("chapter_pytest.ini")
 # How a test may fail on a starter: an assertion, or pytest.fail() (which raises `Failed`).
@@ -62,6 +62,27 @@ class Outcome:
 @dataclass
 class ExerciseResult:
     exercise: Exercise
+    tests: list[Outcome] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if not self.tests:
+            return "not run"
+        if all(test.outcome in ("passed", "skipped") for test in self.tests):
+            return "passed"
+        return "failing"
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [test for test in self.tests if test.outcome in ("failed", "error")]
+
+
+@dataclass
+class WorkedResult:
+    """A worked section's tests in one check: given code, so they carry no exercise marker
+    and are found by their files."""
+
+    section: WorkedSection
     tests: list[Outcome] = field(default_factory=list)
 
     @property
@@ -148,6 +169,17 @@ class CheckResult:
             )
             and all(test.outcome in ("passed", "skipped") for test in self.untagged + self.stray)
         )
+
+    @property
+    def worked(self) -> list[WorkedResult]:
+        """Each worked section of the chapter with the untagged tests of its files."""
+        return [
+            WorkedResult(
+                section,
+                [test for test in self.untagged if test.nodeid.split("::")[0] in section.tests],
+            )
+            for section in self.chapter.worked
+        ]
 
     def result_of(self, exercise_id: str) -> ExerciseResult:
         return next(result for result in self.exercises if result.exercise.id == exercise_id)

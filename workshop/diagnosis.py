@@ -46,6 +46,17 @@ TRAPS = (
         in_code=r"\bstr\(\s*[\w.]*secret[\w.]*\s*\)|\{[\w.]*secret_key\}",
     ),
     Trap(
+        "secret-str-as-key",
+        "The key was handed over as the `SecretStr` itself: jose wants a `str` or `bytes`, and "
+        "`str()` of a `SecretStr` is the mask `**********`, so neither works. Pass "
+        "`settings.secret_key.get_secret_value()`.",
+        # jose's words for a key that is neither str nor bytes (JWSError on encode, JWKError
+        # on decode); in the code, `x.secret_key` passed on as an argument, unopened (its
+        # `str()` is the trap above).
+        in_text=r"Expecting a string- or bytes-formatted key",
+        in_code=r"(?<![\w.])(?<!str\()[\w.]+\.secret_key\s*[,)]",
+    ),
+    Trap(
         "model-dump-json",
         "`model_dump()` returns Python objects (a UUID, a datetime) that `json` cannot write: "
         'use `model_dump(mode="json")` or `model_dump_json()`.',

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workshop import diagnosis
-from workshop.checking import CheckResult, ExerciseResult, Outcome
+from workshop.checking import CheckResult, ExerciseResult, Outcome, WorkedResult
 from workshop.console import colour, command, heading, mark, out
 from workshop.manifest import Chapter, Manifest
 from workshop.progress import Progress
@@ -54,7 +54,9 @@ def render_check(result: CheckResult, *, tracebacks: bool = False) -> None:
         out(f"{mark('failing')} {error['nodeid']} does not even import:", style="red")
         for line in error["message"].strip().splitlines()[-6:]:
             out(f"    {line}")
-    width = max(len(r.exercise.id) for r in result.exercises) if result.exercises else 0
+    worked = result.worked
+    ids = [r.exercise.id for r in result.exercises] + [w.section.id for w in worked]
+    width = max(map(len, ids), default=0)
     causes = _cause_owners(result)
     for position, exercise_result in enumerate(result.exercises, start=1):
         code = result.source_of(exercise_result.exercise)
@@ -68,8 +70,11 @@ def render_check(result: CheckResult, *, tracebacks: bool = False) -> None:
             code,
             selected=bool(result.selection),
         )
+    for worked_result in worked:
+        _render_worked(chapter, worked_result, width, causes, tracebacks, bool(result.selection))
+    shown = {test.nodeid for worked_result in worked for test in worked_result.tests}
     for test in result.untagged + result.stray:
-        if test.outcome not in ("passed", "skipped"):
+        if test.outcome not in ("passed", "skipped") and test.nodeid not in shown:
             out(f"{mark('failing')} {test.nodeid} (no exercise) fails:", style="red")
             owner = causes.get(diagnosis.cause_key(test) or "")
             if owner:
@@ -146,6 +151,45 @@ def _render_exercise(
     out(f"      Stuck? {command(f'uv run workshop hint {chapter.number} {exercise.name}')}")
 
 
+def _render_worked(
+    chapter: Chapter,
+    result: WorkedResult,
+    width: int,
+    causes: dict[str, str],
+    tracebacks: bool,
+    selected: bool,
+) -> None:
+    """One line per worked section (given code, explained on the chapter's page), and under
+    a failing one its first failure: its tests pass on the starter, so a change broke it."""
+    section = result.section
+    line = f"{mark(result.status)} worked {section.id:<{width}}  {section.title}"
+    if result.tests:
+        passed = sum(test.outcome == "passed" for test in result.tests)
+        line += f"  ({passed}/{len(result.tests)} tests)"
+    else:
+        line += "  (not selected)" if selected else "  (no test ran)"
+    out(line, style=colour(result.status))
+    if result.status != "failing":
+        return
+    first = result.failures[0]
+    owner = causes.get(diagnosis.cause_key(first) or "")
+    if owner:
+        out(f"      Fails with the same error as {owner}: fix that one first (see there).")
+    else:
+        for text in failure_summary(first.message):
+            out(f"      {text}")
+        _render_details(first, tracebacks=False)
+    out(f"      ({first.nodeid})", style="dim")
+    if tracebacks:
+        for failure in result.failures:
+            _render_traceback(failure)
+    out(
+        f"      This code is given and its tests pass on the starter: a change of yours broke "
+        f"it. Its files: {', '.join(section.files)}; "
+        f"{command(f'git diff -- {chapter.directory}')} shows what you changed."
+    )
+
+
 def _render_details(test: Outcome, tracebacks: bool, code: str = "") -> None:
     for text in diagnosis.explain(test, code):
         out(f"      {text}", style="yellow")
@@ -174,7 +218,7 @@ def render_summary(result: CheckResult) -> None:
         out(f"Chapter {chapter.number} passes: all {len(result.exercises)} exercises are done.")
         return
     if not todo:
-        out("Every exercise passes, but something else fails: see above.")
+        out(f"Every exercise passes, but {_what_else_fails(result)} fails: see above.")
         return
     next_result = _first_cause(result, todo[0])
     next_up = next_result.exercise
@@ -213,6 +257,12 @@ def _render_selection_summary(result: CheckResult) -> None:
     checked = result.checked
     failing = [r for r in checked if r.status != "passed"]
     whole = command(f"uv run workshop check {chapter.number}")
+    if not failing and not result.passed:
+        out(
+            f"The selected exercises' tests pass, but {_what_else_fails(result)} fails: see "
+            f"above. {whole} checks the whole chapter."
+        )
+        return
     if not failing:
         out(
             f"The selected tests pass ({len(checked)} of {len(chapter.exercises)} exercises "
@@ -224,6 +274,13 @@ def _render_selection_summary(result: CheckResult) -> None:
         f"Of the selected tests, {len(failing)} exercise(s) fail. Next: {next_up.id} (edit "
         f"{', '.join(next_up.files)} in {chapter.directory}). {whole} checks the whole chapter."
     )
+
+
+def _what_else_fails(result: CheckResult) -> str:
+    broken = [worked.section.id for worked in result.worked if worked.status == "failing"]
+    if broken:
+        return f"the given code of {', '.join(broken)}"
+    return "something else"
 
 
 def render_status(standing: Standing) -> None:

@@ -98,9 +98,35 @@ async def test_each_connection_times_its_own_statement(app_with, sql_logs):
     duration = slow[0].get("duration_ms")
     assert isinstance(duration, int | float), f"`duration_ms` should be a number; got {duration!r}."
     assert duration >= 300, (
-        f"`{long_sleep}` took at least 300 ms, but duration_ms says {duration}: another "
-        f"connection's statement, started meanwhile, overwrote its start time. Keep each "
-        f"start time with its own connection (conn.info is a dict per connection). {WHERE}"
+        f"`{long_sleep}` took at least 300 ms, but duration_ms says {duration}: it was timed "
+        f"from the start of another connection's statement, started meanwhile (one variable, "
+        f"list or queue of start times that every connection shares). Keep each start time "
+        f"with its own connection (conn.info is a dict per connection). {WHERE}"
+    )
+
+
+async def test_overlapping_statements_that_finish_in_start_order_keep_their_own_times(
+    app_with, sql_logs
+):
+    # The test above ends its statements last started, first finished: a stack shared by every
+    # connection pairs those right by luck. Here the first started finishes first.
+    first, second = "SELECT 'first', pg_sleep(0.3)", "SELECT 'second', pg_sleep(0.3)"
+    async with app_with(slow_query_threshold_ms=10) as (app, _):
+        first_task = asyncio.create_task(run(app, first))
+        await asyncio.sleep(0.2)  # the first is running on its own connection now
+        await run(app, second)  # it ends about 0.1 s after the first ended
+        await first_task
+    slow = of_statement(sql_logs.named("app.sql", "slow query"), first)
+
+    assert slow, f"`{first}` should be logged as a slow query. {WHERE}"
+    duration = slow[0].get("duration_ms")
+    assert isinstance(duration, int | float), f"`duration_ms` should be a number; got {duration!r}."
+    assert duration >= 300, (
+        f"`{first}` took at least 300 ms, but duration_ms says {duration}: it was paired with "
+        f"the start time of `{second}`, which began on another connection while it ran. Start "
+        f"times kept on one list or stack that every connection shares match the wrong "
+        f"statement as soon as the first started is the first finished. Keep each start time "
+        f"with its own connection (conn.info is a dict per connection). {WHERE}"
     )
 
 

@@ -27,6 +27,9 @@ pytestmark = pytest.mark.exercise("performance.load_test")
 WHERE = "(exercise performance.load_test, locustfile.py)"
 CHAPTER = Path(__file__).resolve().parents[1]
 LOCUSTFILE = CHAPTER / "locustfile.py"
+# Loaded beside the locustfile: it writes down the body of each kind of refusal (a 422's
+# `detail` and `errors`), which Locust's own report reduces to a status line.
+REFUSALS_ADDON = CHAPTER / "tests" / "locust_refusals.py"
 # (method, name in the report): each journey of the scenario, ids grouped under one name.
 JOURNEYS = [
     ("POST", "/users"),
@@ -135,6 +138,7 @@ class LocustRun:
     log: str  # Locust's stderr: warnings, and a traceback for every error in a task
     stats: list[dict] | None  # the final figures per request name (None: none written)
     failure_reasons: dict[tuple[str, str], str]  # (method, name): the first error seen
+    refusals: list[dict]  # the first answer of each (method, name, status) from 400 up
 
     def failed_requests(self) -> list[str]:
         return [
@@ -144,6 +148,15 @@ class LocustRun:
             for entry in self.stats or []
             if entry["num_failures"]
         ]
+
+    def what_the_service_said(self) -> str:
+        """One line per kind of refusal, with the problem's own words: what to fix."""
+        lines = [
+            f"  {refusal['status']} {refusal['method']} {refusal['name']}: "
+            f"{problem_summary(refusal['body'])}"
+            for refusal in self.refusals
+        ]
+        return "\n".join(["What the service answered:", *lines]) if lines else ""
 
     def task_errors(self) -> list[str]:
         """Each exception a task raised, with the locustfile function and line it came from."""
@@ -184,7 +197,8 @@ def stopped_by_itself(process: subprocess.Popen, seconds: float) -> bool:
 def run_locust(base_url: str, directory: Path) -> LocustRun:
     """Run the scenario until every journey has been seen (and at least a few seconds)."""
     stats_file, csv_prefix = directory / "locust-stats", directory / "locust"
-    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
+    command = [sys.executable, "-m", "locust", "-f", f"{LOCUSTFILE},{REFUSALS_ADDON}"]
+    command += ["--headless"]
     command += ["--users", str(USERS), "--spawn-rate", str(USERS)]
     command += ["--run-time", f"{MAX_RUN_SECONDS}s", "--host", base_url, "--only-summary"]
     # The final figures as JSON (Locust adds ".json"); the CSV files, rewritten every second,
@@ -192,11 +206,15 @@ def run_locust(base_url: str, directory: Path) -> LocustRun:
     command += ["--json-file", str(stats_file), "--csv", str(csv_prefix)]
     command += ["--loglevel", "WARNING"]
     log_path = directory / "locust.log"
+    refusals_file = directory / "refusals.jsonl"
+    environment = {**os.environ, "WORKSHOP_LOCUST_REFUSALS": str(refusals_file)}
     stats_csv = Path(f"{csv_prefix}_stats.csv")
     started = time.monotonic()
     running_since = None  # when the CSV first appeared: Locust may take seconds to start
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=CHAPTER, stdout=subprocess.DEVNULL, stderr=log)
+        process = subprocess.Popen(
+            command, cwd=CHAPTER, env=environment, stdout=subprocess.DEVNULL, stderr=log
+        )
     try:
         # A busy machine gets more time; a fast one is done in MIN_RUN_SECONDS.
         while not stopped_by_itself(process, 0.5):
@@ -232,7 +250,42 @@ def run_locust(base_url: str, directory: Path) -> LocustRun:
         log=log_path.read_text(errors="replace"),
         stats=json.loads(json_file.read_text()) if json_file.is_file() else None,
         failure_reasons=reasons,
+        refusals=read_refusals(refusals_file),
     )
+
+
+def read_refusals(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    refusals = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            refusals.append(json.loads(line))
+        except ValueError:  # a line cut short when Locust was stopped
+            continue
+    return refusals
+
+
+def problem_summary(body: str) -> str:
+    """A problem document's `detail` and each of its `errors` (field: message); any other
+    body as it came, cut short."""
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        problem = None
+    if not isinstance(problem, dict) or "detail" not in problem:
+        return repr(body[:300]) if body else "(no body)"
+    summary = str(problem["detail"])
+    errors = problem.get("errors")
+    if isinstance(errors, list) and errors:
+        fields = [
+            f"{error.get('field', '?')}: {error.get('message', error)}"
+            if isinstance(error, dict)
+            else str(error)
+            for error in errors[:5]
+        ]
+        summary += f" errors: {'; '.join(fields)}"
+    return summary
 
 
 def refusals_in_access_log(server_log: Path) -> dict[str, int]:
@@ -259,6 +312,7 @@ def test_the_scenario_runs_headless_without_failures_and_covers_every_journey(se
     assert run.exit_status == 0, (
         f"Locust should end with exit status 0 (no failed request, no error in a task); it "
         f"ended with {run.exit_status}.\nFailed requests: {run.failed_requests() or 'none'}\n"
+        f"{run.what_the_service_said()}\n"
         f"Errors in tasks: {run.task_errors() or 'none'}\n{WHERE}\n"
         f"Locust's log ends with:\n{locust_log}\nThe app's log ends with:\n{tail(server_log, 8)}"
     )
@@ -284,5 +338,5 @@ def test_the_scenario_runs_headless_without_failures_and_covers_every_journey(se
         f"by its own access log: {refused}. A task that decides for itself whether a response "
         f"succeeded (catch_response with success()) hides what the service answered: send "
         f"each request so that the service accepts it, and let Locust count what it refuses "
-        f"{WHERE}."
+        f"{WHERE}.\n{run.what_the_service_said()}"
     )
