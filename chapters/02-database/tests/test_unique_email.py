@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack
 import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -182,12 +182,17 @@ async def test_after_a_refused_email_the_session_can_go_on(app):
 async def unique_full_names(settings):
     """A second unique index, on full_name, for one test: a refusal that is not the email's."""
     engine = create_async_engine(settings.database_url, poolclass=NullPool)
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("CREATE UNIQUE INDEX test_only_unique_full_name ON users (full_name)")
-        )
     try:
-        yield
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("CREATE UNIQUE INDEX test_only_unique_full_name ON users (full_name)")
+            )
+    except ProgrammingError:  # no full_name column yet: the test says so
+        await engine.dispose()
+        yield False
+        return
+    try:
+        yield True
     finally:
         async with engine.begin() as connection:
             await connection.execute(text("DROP INDEX IF EXISTS test_only_unique_full_name"))
@@ -195,6 +200,7 @@ async def unique_full_names(settings):
 
 
 async def test_only_the_email_index_refusal_is_a_taken_email(app, unique_full_names):
+    assert unique_full_names, "The users table has no full_name column: do database.model first."
     sessionmaker = sessionmaker_of(app)
 
     async def in_a_session(action, **arguments):
