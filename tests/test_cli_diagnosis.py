@@ -31,6 +31,7 @@ TRAP_CASES = [
     ("model-dump-json", "", "    await redis.set(key, json.dumps(user.model_dump()))\n"),
     ("header-not-str", "AttributeError: 'float' object has no attribute 'encode'", ""),
     ("header-not-str", "TypeError: Header value must be str or bytes, not <class 'int'>", ""),
+    ("header-not-str", "AttributeError: 'bytes' object has no attribute 'encode'", ""),
     (
         "seconds-for-milliseconds",
         "The counter should expire with its window (60000 ms); its PTTL is 60.",
@@ -69,6 +70,23 @@ def test_each_known_trap_is_named_from_the_failure_or_the_code(name, message, co
 )
 def test_correct_code_and_ordinary_failures_name_no_trap(message, code):
     assert diagnosis.traps_in(failure(message), code) == []
+
+
+def test_a_trap_the_tests_own_message_already_states_is_not_repeated():
+    outcome = failure(
+        "X-Process-Time was given a value of type float. A header value must be a str: write "
+        "the seconds as text yourself.",
+        location={
+            "file": "app/middleware.py",
+            "line": 29,
+            "function": "send",
+            "code": 'headers["X-Process-Time"] = elapsed',
+            "exception": "AttributeError: 'float' object has no attribute 'encode'",
+        },
+    )
+
+    assert diagnosis.traps_in(outcome) == []
+    assert diagnosis.traps_in(failure("AttributeError: 'float' object has no attribute 'encode'"))
 
 
 PYTHON_WARNING = """coroutine 'Redis.aclose' was never awaited

@@ -29,12 +29,17 @@ class Trap:
     sentence: str
     in_text: str | None = None  # a regex over the failure's message, exception and logs
     in_code: str | None = None  # a regex over the exercise's files (the learner's code)
+    # A regex over the test's own message: when it already says this, the trap is not repeated.
+    said_by: str | None = None
 
     def found(self, text: str, code: str) -> bool:
         return bool(
             (self.in_text and re.search(self.in_text, text))
             or (self.in_code and re.search(self.in_code, code, re.MULTILINE))
         )
+
+    def said_in(self, message: str) -> bool:
+        return bool(self.said_by and re.search(self.said_by, message))
 
 
 TRAPS = (
@@ -67,10 +72,12 @@ TRAPS = (
     ),
     Trap(
         "header-not-str",
-        "A header value must be a `str`: format the number yourself, e.g. "
-        '`f"{elapsed:.6f}"` or `str(seconds)`.',
-        in_text=r"'(?:int|float|bool|NoneType|UUID|datetime)' object has no attribute 'encode'"
-        r"|[Hh]eader value must be (?:str|a string)",
+        "A header value must be a `str` (not bytes, not a number): write a number as text "
+        'yourself, e.g. `f"{elapsed:.6f}"` or `str(seconds)`; Starlette encodes the text.',
+        # Starlette calls `value.encode()`: bytes fail there as a number does.
+        in_text=r"'(?:int|float|bool|bytes|bytearray|NoneType|UUID|datetime|timedelta|Decimal)'"
+        r" object has no attribute 'encode'|[Hh]eader value must be (?:str|a string)",
+        said_by=r"[Hh]eader value must be a `?str\b",
     ),
     Trap(
         "seconds-for-milliseconds",
@@ -143,7 +150,11 @@ def traps_in(outcome: Outcome, code: str = "") -> list[str]:
             *outcome.unawaited,
         ]
     )
-    return [trap.sentence for trap in TRAPS if trap.found(text, code)]
+    return [
+        trap.sentence
+        for trap in TRAPS
+        if trap.found(text, code) and not trap.said_in(outcome.message)
+    ]
 
 
 def explain(outcome: Outcome, code: str = "") -> list[str]:

@@ -1,10 +1,13 @@
 """Exercise config.secret_guard: production refuses unsafe settings; elsewhere all is fine."""
 
+import inspect
+import re
 import secrets
 
 import pytest
 from pydantic import ValidationError
 
+from app import config
 from app.config import DEFAULT_SECRET_KEY, MIN_SECRET_KEY_LENGTH, Settings
 
 pytestmark = pytest.mark.exercise("config.secret_guard")
@@ -55,6 +58,52 @@ def test_production_refuses_the_default_secret():
     )
 
 
+def source_of_settings() -> str:
+    try:
+        return inspect.getsource(Settings)
+    except (OSError, TypeError):
+        return ""
+
+
+def compares_the_secretstr_itself(source: str) -> bool:
+    """Whether the class compares `secret_key` (a SecretStr) itself with `==` or `!=`."""
+    compared = r"secret_key\s*(?:==|!=)|(?:==|!=)\s*(?:self|cls|\w+)\.secret_key\b(?!\.)"
+    return re.search(compared, source) is not None
+
+
+def test_the_default_secret_is_refused_for_being_the_default(monkeypatch):
+    # A default as long as a real key: only the "is it the default?" check can refuse it now.
+    long_default = "change-me-" + "x" * MIN_SECRET_KEY_LENGTH
+    monkeypatch.setattr(config, "DEFAULT_SECRET_KEY", long_default)
+
+    error = refusal(environment="production", secret_key=long_default)
+
+    source = source_of_settings()
+    if compares_the_secretstr_itself(source):
+        cause = (
+            "Your validator compares self.secret_key, a SecretStr, with `==` to a str: a "
+            "SecretStr never equals a str, so that comparison is always False. Compare "
+            "self.secret_key.get_secret_value() instead."
+        )
+    elif repr(DEFAULT_SECRET_KEY)[1:-1] in source:
+        cause = (
+            f"Your validator compares with the text {DEFAULT_SECRET_KEY!r} written out: compare "
+            "with the constant DEFAULT_SECRET_KEY, so the check follows the default wherever "
+            "it is changed."
+        )
+    else:
+        cause = (
+            "Compare the secret's text, self.secret_key.get_secret_value() (a SecretStr never "
+            "equals a str), with DEFAULT_SECRET_KEY itself rather than a copy of its text."
+        )
+    assert error is not None, (
+        "With ENVIRONMENT=production and SECRET_KEY equal to DEFAULT_SECRET_KEY, Settings() "
+        "should refuse to start even when that default is long enough: here it was made "
+        f"{len(long_default)} characters long, and it was accepted, so only your length check "
+        f"ever refused the default. {cause} {WHERE}"
+    )
+
+
 def test_production_refuses_a_short_secret_and_accepts_a_long_random_one():
     short_secret = "s" * (MIN_SECRET_KEY_LENGTH - 1)
 
@@ -70,6 +119,13 @@ def test_production_refuses_a_short_secret_and_accepts_a_long_random_one():
         f"A long random SECRET_KEY should be accepted in production: refuse only the default "
         f"and secrets shorter than MIN_SECRET_KEY_LENGTH. It was refused: {long_refused}. "
         f"{WHERE}"
+    )
+    exactly_long_enough = secrets.token_urlsafe(64)[:MIN_SECRET_KEY_LENGTH]
+    boundary_refused = refusal(environment="production", secret_key=exactly_long_enough)
+    assert boundary_refused is None, (
+        f"A random SECRET_KEY of exactly MIN_SECRET_KEY_LENGTH ({MIN_SECRET_KEY_LENGTH}) "
+        f"characters is long enough, and was refused: the length check is off by one. Refuse "
+        f"a secret only when it has fewer than MIN_SECRET_KEY_LENGTH characters. {WHERE}"
     )
     assert refusal(environment="test", secret_key="short") is None, (
         "Tests and laptops may use a short secret: refuse it in production only. " + WHERE
@@ -87,6 +143,17 @@ def test_production_refuses_any_origin_with_credentials():
         "With ENVIRONMENT=production, CORS_ORIGINS=* and CORS_ALLOW_CREDENTIALS=true, "
         "Settings() should raise a ValidationError: any website could then send the user's "
         f"credentials to this API and read the answers. {WHERE}"
+    )
+    among_others = refusal(
+        **production,
+        cors_origins=["https://app.example.com", "*"],
+        cors_allow_credentials=True,
+    )
+    assert among_others is not None, (
+        "With ENVIRONMENT=production, CORS_ORIGINS=https://app.example.com,* and credentials, "
+        "Settings() accepted the settings: `*` among other origins still lets every website "
+        "in. Refuse whenever `*` is one of the origins, not only when it is the whole list. "
+        f"{WHERE}"
     )
     assert names(wildcard, "CORS_ORIGINS"), (
         f"The refusal should name CORS_ORIGINS (or say to list the origins); it says: "

@@ -2,6 +2,8 @@
 the value measures the app's work."""
 
 import asyncio
+import re
+from contextlib import contextmanager
 
 import pytest
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -27,9 +29,31 @@ def seconds_in(value: str | None, answered: str) -> float:
         )
 
 
+@contextmanager
+def header_values_must_be_text():
+    """Starlette encodes a header value with `value.encode()`: anything but a str fails there,
+    deep inside Starlette. Say what went wrong in the learner's words instead."""
+    try:
+        yield
+    except (AttributeError, TypeError) as error:
+        given = re.search(
+            r"'(\w+)' object has no attribute 'encode'|[Hh]eader value.*<class '(\w+)'>",
+            str(error),
+        )
+        if given is None:
+            raise
+        raise AssertionError(
+            f"X-Process-Time was given a value of type {given.group(1) or given.group(2)} "
+            f"({type(error).__name__}: {error}). A header value must be a str: write the "
+            f"seconds as text yourself, to the microsecond (like 0.000412); MutableHeaders "
+            f"turns that text into bytes for you. {WHERE}"
+        ) from error
+
+
 async def test_every_response_carries_x_process_time(client):
     for path in ("/health/live", "/no-such-page"):
-        response = await client.get(path)
+        with header_values_must_be_text():
+            response = await client.get(path)
 
         seconds = seconds_in(
             response.headers.get("x-process-time"), f"GET {path} answered {response.status_code}"
@@ -70,9 +94,17 @@ async def call(middleware, scope: dict) -> list[dict]:
 async def test_the_value_measures_the_apps_work():
     middleware = ProcessTimeMiddleware(app_that_works_then_answers([]))
 
-    sent = await call(middleware, {"type": "http", "method": "GET", "path": "/", "headers": []})
+    with header_values_must_be_text():
+        sent = await call(middleware, {"type": "http", "method": "GET", "path": "/", "headers": []})
 
-    headers = {name.lower(): value for name, value in sent[0].get("headers", [])}
+    raw_headers = list(sent[0].get("headers", []))
+    not_bytes = [pair for pair in raw_headers if not all(isinstance(part, bytes) for part in pair)]
+    assert not not_bytes, (
+        f"In an ASGI message every header is a pair of bytes, and the server refuses anything "
+        f"else; the http.response.start message carries {not_bytes}. Set the header through "
+        f"MutableHeaders(scope=message) with a str value: it encodes both for you. {WHERE}"
+    )
+    headers = {name.lower(): value for name, value in raw_headers}
     raw = headers.get(b"x-process-time")
     seconds = seconds_in(
         raw.decode() if isinstance(raw, bytes) else raw, "the http.response.start message went"

@@ -25,6 +25,30 @@ async def register(client, **body) -> dict:
     return response.json()
 
 
+async def test_a_registration_is_committed(client, count_users):
+    raised: Exception | None = None
+    try:
+        response = await client.post("/users", json={"email": "kept@example.com"})
+        answer = f"answered {response.status_code}"
+        missing_route = response.status_code in (404, 405)
+    except Exception as error:  # the app's own error: say what it was, then why
+        raised = error
+        answer = f"failed with {type(error).__name__}: {str(error).splitlines()[0]}"
+        missing_route = False
+    rows = await count_users()
+
+    unwritten = missing_route or isinstance(raised, NotImplementedError)
+    assert not unwritten, (
+        f"POST /users {answer}: write the registration route and service.create_user {WHERE}."
+    )
+    assert rows == 1, (
+        f"POST /users {answer}, and the users table is still empty: nothing was committed. "
+        f"session.add() only stages the user in the session; `await session.commit()` sends "
+        f"the INSERT and keeps it (it also gives the user the id and the timestamps the answer "
+        f"needs). A session closed without a commit throws its work away {WHERE}."
+    )
+
+
 async def test_the_articles_registration_answers_201_with_the_user(client):
     response = await client.post("/users/", json={"email": "test@example.com"})
 
@@ -162,7 +186,11 @@ async def test_delete_answers_204_then_the_user_is_gone(client):
         f"{deleted.status_code} {deleted.content[:100]!r}. Write the route and "
         f"service.delete_user {WHERE}."
     )
-    assert after.status_code == 404, "After a DELETE, GET /users/{id} should answer 404."
+    assert after.status_code == 404, (
+        f"After the DELETE answered {deleted.status_code}, GET /users/{{id}} still finds the "
+        f"user ({after.status_code}): the delete was not committed. Commit in "
+        f"service.delete_user {WHERE}."
+    )
     assert again.status_code == 404, (
         f"Deleting a user that does not exist should answer 404; it answered "
         f"{again.status_code} {WHERE}."

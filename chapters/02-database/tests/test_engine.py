@@ -131,3 +131,30 @@ async def test_the_engine_is_disposed_at_shutdown(settings):
         "when the lifespan ends, in a `finally`, so it also happens when the server stops on "
         f"an error (app/main.py) {WHERE}."
     )
+
+
+class ServerStopped(Exception):
+    """What ends the lifespan here: an error while the app serves (a crash, a cancellation)."""
+
+
+async def test_the_engine_is_disposed_when_the_server_stops_on_an_error(settings):
+    app = create_app(settings)
+
+    # The lifespan as the server runs it, with an error thrown in while the app is serving:
+    # the code after `yield` runs then only when it sits in a `finally`.
+    try:
+        async with app.router.lifespan_context(app):
+            engine = engine_of(app)
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            pool = engine.pool
+            raise ServerStopped
+    except ServerStopped:
+        pass
+
+    assert pool.checkedin() == 0, (
+        "The server stopped on an error while the app was serving, and the engine's pooled "
+        "connection was left open: the engine is disposed only when the lifespan ends "
+        "normally. Put `await engine.dispose()` in a `finally` around the lifespan's `yield` "
+        f"(app/main.py) {WHERE}."
+    )

@@ -3,13 +3,15 @@ models' schema, and `alembic downgrade base` takes it away again."""
 
 import asyncio
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -67,6 +69,24 @@ async def migrate(database_url: str, direction: str, target: str) -> None:
         )
 
 
+def described(differences: list) -> list[str]:
+    """Alembic's differences (tuples, lists of tuples for a column) in a sentence each."""
+    sentences = []
+    for difference in differences:
+        for change in difference if isinstance(difference, list) else [difference]:
+            kind = change[0]
+            if kind.startswith("modify_") and len(change) == 7:
+                _, _, table, column, _, migrated, modelled = change
+                modelled = getattr(modelled, "arg", modelled)  # a DefaultClause: its SQL
+                sentences.append(
+                    f"{table}.{column}: its {kind.removeprefix('modify_')} is {migrated} in the "
+                    f"migrated table, {modelled} in the models"
+                )
+            else:
+                sentences.append(f"{kind} {change[1:]}")
+    return sentences
+
+
 async def schema_of(database_url: str) -> dict:
     """The tables, the users columns and indexes, and the differences from the models."""
     engine = create_async_engine(database_url, poolclass=NullPool)
@@ -84,13 +104,52 @@ async def schema_of(database_url: str) -> dict:
             "indexes": {
                 index["name"]: index for index in (inspector.get_indexes("users") if users else [])
             },
-            "differences": compare_metadata(MigrationContext.configure(connection), Base.metadata),
+            # Server defaults too: a NOT NULL column the database cannot fill refuses the app's
+            # rows, and cannot be added to a table that has rows.
+            "differences": compare_metadata(
+                MigrationContext.configure(connection, opts={"compare_server_default": True}),
+                Base.metadata,
+            ),
         }
 
     async with engine.connect() as connection:
         schema = await connection.run_sync(inspect_schema)
     await engine.dispose()
     return schema
+
+
+async def test_the_migrated_table_takes_rows_as_the_app_writes_them(empty_database_url):
+    await migrate(empty_database_url, "upgrade", "head")
+    engine = create_async_engine(empty_database_url, poolclass=NullPool)
+    # What the app's INSERT holds: the id and what the client sent. PostgreSQL fills the rest.
+    written = {"id": uuid4(), "email": "first@example.com", "full_name": None}
+    try:
+        async with engine.begin() as connection:
+            row = (
+                await connection.execute(
+                    text(
+                        "INSERT INTO users (id, email, full_name) VALUES (:id, :email, :full_name) "
+                        "RETURNING created_at, updated_at"
+                    ),
+                    written,
+                )
+            ).one()
+    except DBAPIError as error:
+        refused = str(error.orig).splitlines()[0]
+        raise AssertionError(
+            f"The migrated users table refused a row as the app writes it (an id, an email and "
+            f"a full_name; PostgreSQL fills in the times): {refused}. A NOT NULL column the app "
+            f"does not send needs a server default in the migration, as the model has one "
+            f"(server_default=func.now()): without it every INSERT fails, and a NOT NULL column "
+            f"without a default cannot be added to a table that already has rows. {WHERE}"
+        ) from None
+    finally:
+        await engine.dispose()
+
+    assert None not in tuple(row), (
+        f"PostgreSQL should fill created_at and updated_at of a new row; they are {tuple(row)}. "
+        f"{WHERE}"
+    )
 
 
 async def test_upgrade_creates_the_users_table_as_the_models_declare_it(empty_database_url):
@@ -116,7 +175,7 @@ async def test_upgrade_creates_the_users_table_as_the_models_declare_it(empty_da
     )
     assert schema["differences"] == [], (
         f"The migrated schema and the models (Base.metadata) should agree; Alembic finds these "
-        f"differences: {schema['differences']}. {WHERE}"
+        f"differences: {'; '.join(described(schema['differences']))}. {WHERE}"
     )
 
 

@@ -7,9 +7,15 @@ from contextlib import AsyncExitStack
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+
+from app.users import service
+from app.users.exceptions import UserAlreadyExists
+from app.users.models import User
+from app.users.schemas import UserCreate, UserUpdate
 
 pytestmark = pytest.mark.exercise("database.unique_email")
 
@@ -125,3 +131,114 @@ async def test_changing_to_a_taken_email_is_409_and_to_ones_own_is_fine(client):
         f"Alice changing the letter case of her own email should be fine (200); it answered "
         f"{own.status_code} {WHERE}."
     )
+
+
+def sessionmaker_of(app):
+    sessionmaker = getattr(getattr(app.state, "resources", None), "sessionmaker", None)
+    assert sessionmaker is not None, "Do exercise database.engine first: no sessionmaker yet."
+    return sessionmaker
+
+
+async def outcome_of(call) -> BaseException | None:
+    """What the service call raised, or None."""
+    try:
+        await call
+    except Exception as error:
+        return error
+    return None
+
+
+async def test_after_a_refused_email_the_session_can_go_on(app):
+    async with sessionmaker_of(app)() as session:
+        first = await outcome_of(
+            service.create_user(session, data=UserCreate(email="alice@example.com"))
+        )
+        assert first is None, (
+            f"service.create_user should register alice@example.com; it raised {first!r}. "
+            "Finish exercise database.crud first."
+        )
+        second = await outcome_of(
+            service.create_user(session, data=UserCreate(email="Alice@example.com"))
+        )
+        assert isinstance(second, UserAlreadyExists), (
+            f"service.create_user with a taken email should raise UserAlreadyExists; it "
+            f"{'raised ' + repr(second) if second else 'returned'} {WHERE}."
+        )
+        try:
+            await session.scalar(select(func.count()).select_from(User))
+        except Exception as error:
+            first_sentence = str(error).split(". ")[0].splitlines()[0]
+            raise AssertionError(
+                f"After UserAlreadyExists the session cannot be used any more: "
+                f"{type(error).__name__}: {first_sentence}. The refused write left "
+                f"its transaction failed, and a session in that state refuses everything until "
+                f"it is rolled back. Roll the session back when you catch the IntegrityError, "
+                f"before raising UserAlreadyExists, so whoever holds the session can go on "
+                f"(app/users/service.py) {WHERE}."
+            ) from None
+
+
+@pytest.fixture
+async def unique_full_names(settings):
+    """A second unique index, on full_name, for one test: a refusal that is not the email's."""
+    engine = create_async_engine(settings.database_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("CREATE UNIQUE INDEX test_only_unique_full_name ON users (full_name)")
+            )
+    except ProgrammingError:  # no full_name column yet: the test says so
+        await engine.dispose()
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP INDEX IF EXISTS test_only_unique_full_name"))
+        await engine.dispose()
+
+
+async def test_only_the_email_index_refusal_is_a_taken_email(app, unique_full_names):
+    assert unique_full_names, "The users table has no full_name column: do database.model first."
+    sessionmaker = sessionmaker_of(app)
+
+    async def in_a_session(action, **arguments):
+        async with sessionmaker() as session:
+            return await outcome_of(getattr(service, action)(session, **arguments))
+
+    first = await in_a_session(
+        "create_user", data=UserCreate(email="ada@example.com", full_name="Ada Lovelace")
+    )
+    assert first is None, (
+        f"service.create_user should register ada@example.com; it raised {first!r}. "
+        "Finish exercise database.crud first."
+    )
+    async with sessionmaker() as session:
+        grace = await service.create_user(
+            session, data=UserCreate(email="grace@example.com", full_name="Grace Hopper")
+        )
+    refusals = {
+        "create_user": await in_a_session(
+            "create_user", data=UserCreate(email="other@example.com", full_name="Ada Lovelace")
+        ),
+        "update_user": await in_a_session(
+            "update_user", user_id=grace.id, changes=UserUpdate(full_name="Ada Lovelace")
+        ),
+    }
+
+    for action, raised in refusals.items():
+        called_it_taken = (
+            ": it calls this a taken email (a 409), which it is not"
+            if isinstance(raised, UserAlreadyExists)
+            else ""
+        )
+        assert isinstance(raised, IntegrityError), (
+            f"Here the users table has a second unique index, on full_name (later chapters add "
+            f"constraints of their own), and service.{action} wrote a taken full_name with a "
+            f"free email. The database refused it with an IntegrityError from that other "
+            f"index, and the service {'raised ' + repr(raised) if raised else 'returned'}"
+            f"{called_it_taken}. Only the email index's refusal is UserAlreadyExists: compare "
+            f"the refusing constraint's name (error.orig.__cause__.constraint_name) with the "
+            f"email index's name, and re-raise every other IntegrityError as it is {WHERE}."
+        )

@@ -190,3 +190,61 @@ async def test_a_database_outage_stays_an_error_never_a_404(settings, caplog):
         + WHERE
     )
     assert_each_failure_was_logged(calls, caplog)
+
+
+class NotARedisFailure(Exception):
+    """A bug in the code around the cache (a wrong argument, a value Redis cannot store): an
+    error, never a cache miss."""
+
+
+def break_redis_with_a_bug(app, command: str) -> list[str]:
+    """This command of the app's Redis client raises an error that is not a RedisError; the
+    list records each call."""
+    redis = app.state.resources.redis
+    assert isinstance(redis, Redis), (
+        "app.state.resources.redis should be the app's Redis client: do exercise cache.client "
+        "first."
+    )
+
+    calls: list[str] = []
+
+    async def buggy(*args, **kwargs):
+        calls.append(command)
+        raise NotARedisFailure(f"a bug reached Redis's {command.upper()}, Redis itself is fine")
+
+    setattr(redis, command, buggy)  # on this instance only
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("command", "request_line"),
+    [("get", "GET"), ("set", "GET"), ("delete", "PATCH")],
+    ids=["get", "set", "delete"],
+)
+async def test_only_redis_failures_are_swallowed(app, create_user, caplog, command, request_line):
+    user_id = await create_user(full_name="Bug")  # not cached yet: a GET misses, then SETs
+
+    async with client_for(app) as client:
+        calls = break_redis_with_a_bug(app, command)
+        if request_line == "GET":
+            response = await client.get(f"/users/{user_id}")
+        else:
+            response = await client.patch(f"/users/{user_id}", json={"full_name": "Changed"})
+
+    assert calls, (
+        f"{request_line} /users/{{id}} never called {command.upper()} on the app's Redis "
+        f"client, so this test proves nothing yet: do exercise "
+        f"{'cache.invalidation' if command == 'delete' else 'cache.aside'} first {WHERE}."
+    )
+    warnings = warnings_of_the_app(caplog)
+    logged = f" and logged {warnings!r}" if warnings else ", without a word in the log"
+    swallowed = (
+        f"the service answered {response.status_code}{logged}: it took the bug for an outage"
+    )
+    assert response.status_code == 500, (
+        f"Here {command.upper()} on the app's Redis client raised an error that is not a "
+        f"RedisError (a bug in the code, not Redis failing), during {request_line} "
+        f"/users/{{id}}, and {swallowed}. Failing open is for Redis's own failures: catch "
+        f"redis.exceptions.RedisError, not Exception, so that a bug (or a database error) goes "
+        f"on as the error it is {WHERE}."
+    )
