@@ -19,13 +19,12 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import app.users.models  # noqa: F401  (the tables join Base.metadata, whatever else is imported)
 from app.config import Settings
 from app.database import Base
 from app.main import create_app
 from app.resources import resources_of
 from app.users import service
-from app.users.models import Role, User
+from app.users.models import Role, User  # and the tables join Base.metadata (database_schema)
 from app.users.schemas import UserCreate
 
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
