@@ -46,6 +46,7 @@ def settings(database_url: str, redis_url: str, redis_namespace: str) -> Setting
     pytest.fail("TODO(testing.fixtures): build the test's Settings in tests/conftest.py")
 
 
+# --8<-- [start:given]
 @pytest.fixture(scope="session")
 def database_schema(database_url: str) -> None:
     """The tables, created once for the session's database (each test then empties them)."""
@@ -58,6 +59,9 @@ def database_schema(database_url: str) -> None:
 
     # Every test has an event loop of its own; a session fixture runs on a loop of its own.
     asyncio.run(create_tables())
+
+
+# --8<-- [end:given]
 
 
 @pytest.fixture
