@@ -229,6 +229,7 @@ def _tally(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> st
     as they are written, and every planted fault counts whether or not a test could run."""
     learner_tests = [test for test in baseline.outcomes if _file_of(test) != PROBE_FILE]
     written = [test for test in learner_tests if not _is_todo(test)]
+    asked = max(_tests_asked_for(chapter), len(learner_tests))
     caught = sum(verdict.caught for verdict in verdicts)
     per_exercise = []
     for exercise in chapter.exercises:
@@ -237,8 +238,18 @@ def _tally(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> st
             found = sum(verdict.caught for verdict in own)
             per_exercise.append(f"{exercise.name} {found}/{len(own)}")
     return (
-        f"Your suite: tests written {len(written)} of {len(learner_tests)}, planted faults "
+        f"Your suite: tests written {len(written)} of {asked}, planted faults "
         f"caught {caught} of {len(verdicts)} ({', '.join(per_exercise)})."
+    )
+
+
+def _tests_asked_for(chapter: Chapter) -> int:
+    """How many tests the starter's stubs ask for: as many as the solution's suite has."""
+    solution_tests = load_manifest().root / chapter.solution_directory / "tests"
+    return sum(
+        line.startswith(("def test_", "async def test_"))
+        for path in solution_tests.glob("test_*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
     )
 
 
