@@ -216,10 +216,40 @@ def _result(
         chapter=chapter,
         exercises=exercises,
         untagged=untagged,
+        notes=[_tally(chapter, baseline, verdicts)],
         collection_errors=baseline.collection_errors,
         services_line=baseline.services_line,
         exit_status=baseline.exit_status,
         output=baseline.output,
+    )
+
+
+def _tally(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> str:
+    """Counts that hold still while the learner works: the stubs do not vanish from the total
+    as they are written, and every planted fault counts whether or not a test could run."""
+    learner_tests = [test for test in baseline.outcomes if _file_of(test) != PROBE_FILE]
+    written = [test for test in learner_tests if not _is_todo(test)]
+    asked = max(_tests_asked_for(chapter), len(learner_tests))
+    caught = sum(verdict.caught for verdict in verdicts)
+    per_exercise = []
+    for exercise in chapter.exercises:
+        own = [verdict for verdict in verdicts if verdict.fault.exercise == exercise.id]
+        if own:
+            found = sum(verdict.caught for verdict in own)
+            per_exercise.append(f"{exercise.name} {found}/{len(own)}")
+    return (
+        f"Your suite: tests written {len(written)} of {asked}, planted faults "
+        f"caught {caught} of {len(verdicts)} ({', '.join(per_exercise)})."
+    )
+
+
+def _tests_asked_for(chapter: Chapter) -> int:
+    """How many tests the starter's stubs ask for: as many as the solution's suite has."""
+    solution_tests = load_manifest().root / chapter.solution_directory / "tests"
+    return sum(
+        line.startswith(("def test_", "async def test_"))
+        for path in solution_tests.glob("test_*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
     )
 
 
@@ -242,6 +272,9 @@ def _judged(test: Outcome, exercise: Exercise | None) -> Outcome:
         # Their own words on the first line: a bare `assert a == b` is all a learner's test
         # says, and the report drops lines that start with "assert" (pytest's detail).
         first, *rest = _their_words(test).splitlines()
+        compared = _compared(test.message)
+        if compared and not first.startswith("assert "):
+            first += f" (what it compared: {compared})"  # the report drops pytest's lines
         message = "\n".join(
             [
                 f"{_name(test)} fails on the correct service, so it cannot tell a broken one "
@@ -268,6 +301,23 @@ def _their_words(test: Outcome) -> str:
         missing = message.split("fixture '", 1)[1].split("'", 1)[0]
         return f"The fixture `{missing}` does not exist: define it in tests/conftest.py."
     return message or f"{test.outcome} ({test.exception})"
+
+
+# pytest's explanation lines worth keeping: where two sides differ, both of them.
+_DIFF_LINES = ("At index", "Left contains", "Right contains", "Differing items")
+
+
+def _compared(message: str) -> str:
+    """Both sides of the failed comparison, from pytest's `assert left == right` lines."""
+    lines = message.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("assert "):
+            nearby = (text.strip() for text in lines[index + 1 : index + 6])
+            return "; ".join(
+                [line.removeprefix("assert ")]
+                + [text for text in nearby if text.startswith(_DIFF_LINES)]
+            )
+    return ""
 
 
 def _is_todo(test: Outcome) -> bool:

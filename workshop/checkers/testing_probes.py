@@ -23,27 +23,28 @@ async def _count_users(app, *, email: str | None = None) -> int:
     query = select(func.count()).select_from(User)
     if email is not None:
         query = query.where(User.email == email)
-    async with app.state.sessionmaker() as session:
+    async with _resources(app).sessionmaker() as session:
         return await session.scalar(query)
 
 
+def _resources(app):
+    from app.resources import resources_of
+
+    return resources_of(app)
+
+
 async def test_the_app_fixture_runs_the_lifespan(app):
-    missing = [
-        name
-        for name in ("engine", "sessionmaker", "redis", "user_cache", "password_hasher")
-        if not hasattr(app.state, name)
-    ]
-    assert not missing, (
-        f"The `app` fixture yields an app whose lifespan never ran: app.state has no {missing}. "
-        f"Build it with create_app(settings) and yield it inside `async with "
-        f"LifespanManager(app)` {WHERE}."
+    assert hasattr(getattr(app, "state", None), "resources"), (
+        f"The `app` fixture yields an app whose lifespan never ran, so resources_of(app) has "
+        f"no engine, Redis or password hasher to give. Build it with create_app(settings) and "
+        f"yield it inside `async with LifespanManager(app)` {WHERE}."
     )
 
 
 async def test_the_app_is_built_from_the_settings_fixture(
     app, settings, database_url, redis_namespace
 ):
-    assert app.state.settings is settings, (
+    assert _resources(app).settings is settings, (
         f"The `app` fixture should build the app from the `settings` fixture: "
         f"create_app(settings) {WHERE}."
     )
@@ -126,7 +127,24 @@ async def test_create_user_saves_a_user_who_can_log_in(create_user, client):
     assert response.status_code == 200, (
         f"Logging in with the email and password create_user returned answered "
         f"{response.status_code}: the factory should save the user through "
-        f"app.users.service.create_user with app.state.password_hasher {WHERE}."
+        f"app.users.service.create_user with resources_of(app).password_hasher {WHERE}."
+    )
+
+
+async def test_create_user_makes_an_admin_when_asked(create_user, client):
+    from app.users.models import Role
+
+    admin = await create_user(role=Role.ADMIN)
+    tokens = await client.post(
+        "/auth/token", data={"username": admin.email, "password": admin.password}
+    )
+    assert tokens.status_code == 200, tokens.text
+    bearer = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+    response = await client.get("/users", headers=bearer)
+    assert response.status_code == 200, (
+        f"GET /users (an admin's route) answered {response.status_code} to a user made by "
+        f"create_user(role=Role.ADMIN): after saving the user, set its role in the database "
+        f"(an UPDATE of the row, then commit) {WHERE}."
     )
 
 

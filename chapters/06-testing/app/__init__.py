@@ -1,1 +1,1 @@
-"""The user service: a FastAPI application built by `app.main.create_app`."""
+"""The user service: FastAPI, async SQLAlchemy 2.0 on PostgreSQL, and Redis."""

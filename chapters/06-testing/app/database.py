@@ -1,16 +1,12 @@
-"""PostgreSQL: the declarative base, the engine factory and the per-request session."""
+"""PostgreSQL: the declarative base and the engine factory."""
 
-from collections.abc import AsyncIterator
-
-from fastapi import Request
 from sqlalchemy import MetaData
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import Settings
 
-# Constraints and indexes get predictable names, so migrations are reproducible and the
-# service can tell which constraint refused a row (see users/service.py).
+# Named constraints make migrations reproducible and errors easy to map (see users/service.py).
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -25,7 +21,10 @@ class Base(DeclarativeBase):
 
 
 def create_engine_from(settings: Settings) -> AsyncEngine:
-    """The process's connection pool. Called in the lifespan, never at import."""
+    """The process's connection pool. Called in the lifespan, never at import.
+
+    It connects to nothing yet: the pool opens connections as queries need them.
+    """
     return create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -34,9 +33,3 @@ def create_engine_from(settings: Settings) -> AsyncEngine:
         pool_recycle=settings.database_pool_recycle_seconds,
         connect_args={"timeout": settings.database_connect_timeout_seconds},
     )
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request, closed (and its connection returned) when the request ends."""
-    async with request.app.state.sessionmaker() as session:
-        yield session

@@ -1,45 +1,46 @@
-"""The route dependencies, named once, so a route's signature reads like its needs:
-`session: SessionDep, user: CurrentUser`. Everything comes from `app.state`, filled by the
-lifespan: nothing here creates a client.
+"""The shared route dependencies, named once: a route's signature reads like its needs
+(`session: SessionDep, logins: LoginsDep`). The domains name their own (users/dependencies.py).
 """
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
-from redis.asyncio import Redis
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import get_access_claims, get_account_owner, get_current_user
-from app.auth.passwords import PasswordHasher
-from app.auth.tokens import TokenClaims
 from app.config import Settings
-from app.database import get_session
-from app.users.cache import UserCache
-from app.users.schemas import UserRead
+from app.rate_limit import RateLimiter
+from app.resources import Resources, get_resources
+from app.security.logins import LoginRegistry
+from app.security.passwords import PasswordHasher
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-# `async def` although they never await: FastAPI runs a plain `def` dependency in a thread.
-async def get_app_settings(request: Request) -> Settings:
-    return request.app.state.settings
+async def get_settings(resources: ResourcesDep) -> Settings:
+    return resources.settings
 
 
-async def get_redis(request: Request) -> Redis:
-    return request.app.state.redis
+async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
+    """One session per request, closed (and its connection returned) when the request ends."""
+    async with resources.sessionmaker() as session:
+        yield session
 
 
-async def get_user_cache(request: Request) -> UserCache:
-    return request.app.state.user_cache
+async def get_password_hasher(resources: ResourcesDep) -> PasswordHasher:
+    return resources.password_hasher
 
 
-async def get_password_hasher(request: Request) -> PasswordHasher:
-    return request.app.state.password_hasher
+async def get_rate_limiter(resources: ResourcesDep) -> RateLimiter:
+    return resources.rate_limiter
 
 
+async def get_logins(resources: ResourcesDep) -> LoginRegistry:
+    return resources.logins
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-RedisDep = Annotated[Redis, Depends(get_redis)]
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-UserCacheDep = Annotated[UserCache, Depends(get_user_cache)]
 PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
-AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]
-CurrentUser = Annotated[UserRead, Depends(get_current_user)]
-AccountOwner = Annotated[UserRead, Depends(get_account_owner)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+LoginsDep = Annotated[LoginRegistry, Depends(get_logins)]

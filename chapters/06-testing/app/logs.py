@@ -49,8 +49,9 @@ def configure_logging(settings: Settings) -> None:
     )
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    # uvicorn set up its own plain-text handlers before calling create_app: use ours instead.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    # AccessLogMiddleware writes a richer line (route template, request id) for every request.
+    logging.getLogger("uvicorn.access").disabled = True

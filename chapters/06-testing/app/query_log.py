@@ -31,7 +31,6 @@ def install_query_logging(engine: AsyncEngine, settings: Settings) -> None:
         elif log_all:
             logger.info("query", extra=fields)
 
-    # Events live on the sync engine that the async one wraps.
     sync_engine = engine.sync_engine
     event.listen(sync_engine, "before_cursor_execute", before_cursor_execute)
     event.listen(sync_engine, "after_cursor_execute", after_cursor_execute)

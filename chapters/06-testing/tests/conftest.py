@@ -5,8 +5,8 @@ The workshop's pytest plugin gives the session a database of its own (`database_
 Redis namespace of its own (`redis_namespace`). The fixtures here give every test a fresh app,
 empty tables and a Redis key prefix of its own, so the tests pass in any order and never meet.
 
-Exercise testing.fixtures: finish the fixtures marked TODO. Keep their names: your tests use
-them, and so does `workshop check 06`, which tries each of them on its own.
+Exercise testing.fixtures: finish the fixtures that end in `pytest.fail("TODO...")`. Keep their
+names: your tests use them, and so does `workshop check 06`, which tries each of them alone.
 """
 
 import asyncio
@@ -23,22 +23,30 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.database import Base
+from app.resources import resources_of
+from app.users.models import Role  # and the tables join Base.metadata, for database_schema
 
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
 DEFAULT_PASSWORD = "correct horse battery staple"
 
 
+# --8<-- [start:isolation]
 @pytest.fixture
 def settings(database_url: str, redis_url: str, redis_namespace: str) -> Settings:
     """The service's settings for one test: the session's database, a Redis prefix of its own."""
-    # TODO(testing.fixtures): return Settings(_env_file=None, environment="test", ...) with the
-    # plugin's database_url and redis_url, a redis_key_prefix that is new for every test and
-    # starts with redis_namespace, secret_key=TEST_SECRET_KEY, allowed_hosts=["test"],
-    # redis_socket_timeout_seconds=5.0 and the cheapest argon2 (password_hash_time_cost=1,
-    # password_hash_memory_cost_kib=1024, password_hash_parallelism=1).
+    # TODO(testing.fixtures): the Settings of one test. What they must achieve:
+    # - no .env file read, environment "test": a developer's own settings must not leak in;
+    # - the plugin's database and Redis: this session's own, never anyone else's;
+    # - a Redis key prefix under `redis_namespace` that is NEW FOR EVERY TEST: Redis cannot
+    #   be emptied on a shared server, so a fresh prefix is how a test gets an empty Redis
+    #   (cache entries, logins and rate-limit counters included);
+    # - TEST_SECRET_KEY, and "test" among the allowed hosts (the client's base URL);
+    # - the cheapest argon2 the settings accept, and a Redis timeout that a busy laptop
+    #   cannot exceed: a test suite is no place for an attacker's costs.
     pytest.fail("TODO(testing.fixtures): build the test's Settings in tests/conftest.py")
 
 
+# --8<-- [start:given]
 @pytest.fixture(scope="session")
 def database_schema(database_url: str) -> None:
     """The tables, created once for the session's database (each test then empties them)."""
@@ -53,23 +61,33 @@ def database_schema(database_url: str) -> None:
     asyncio.run(create_tables())
 
 
+# --8<-- [end:given]
+
+
 @pytest.fixture
 async def app(settings: Settings, database_schema: None) -> AsyncIterator[FastAPI]:
-    """The service under its lifespan (engine, Redis and cache on app.state), tables emptied."""
-    # TODO(testing.fixtures): build the app with create_app(settings), run its lifespan with
-    # asgi_lifespan's LifespanManager, TRUNCATE every table of Base.metadata through
-    # app.state.engine, then yield the app (inside the `async with`).
+    """The service under its lifespan (its Resources made), tables emptied."""
+    # TODO(testing.fixtures): yield the app built from `settings`, running. httpx's transport
+    # sends requests but never runs the lifespan, and without it the app has no Resources
+    # (resources_of(app) would fail): run it for the whole test. Before yielding, empty every
+    # table of Base.metadata through the app's engine: emptied BEFORE, not after, so that a
+    # test that crashed can never leak rows into the next one.
     pytest.fail("TODO(testing.fixtures): start the app under its lifespan in tests/conftest.py")
 
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     """HTTP in memory: each request goes straight into the app, no server and no port."""
-    # TODO(testing.fixtures): yield an httpx.AsyncClient whose transport is
-    # ASGITransport(app=app), with base_url="http://test".
-    pytest.fail("TODO(testing.fixtures): give the client an ASGITransport in tests/conftest.py")
+    # TODO(testing.fixtures): yield an httpx.AsyncClient whose requests go straight into `app`
+    # (no server, no port), closed when the test ends. Its base URL's host must be one the
+    # settings allow.
+    pytest.fail("TODO(testing.fixtures): give the client a transport in tests/conftest.py")
 
 
+# --8<-- [end:isolation]
+
+
+# --8<-- [start:override]
 Override = Callable[[Callable[..., Any], Callable[..., Any]], None]
 
 
@@ -77,11 +95,17 @@ Override = Callable[[Callable[..., Any], Callable[..., Any]], None]
 def override_dependency(app: FastAPI) -> Iterator[Override]:
     """`override_dependency(get_user_cache, replacement)`: for this test, every route that
     depends on `get_user_cache` gets what `replacement` returns instead."""
-    # TODO(testing.fixtures): yield a function that puts the replacement in
-    # app.dependency_overrides, and empty that dict when the test is over.
+
+    # TODO(testing.fixtures): yield a function override(dependency, replacement) after which
+    # every route of THIS app that depends on `dependency` gets what `replacement` returns.
+    # When the test is over, nothing may stay replaced.
     pytest.fail("TODO(testing.fixtures): override dependencies in tests/conftest.py")
 
 
+# --8<-- [end:override]
+
+
+# --8<-- [start:factory]
 @dataclass(frozen=True)
 class TestUser:
     """A user the factory saved, with the password it was given (the database keeps a hash)."""
@@ -90,6 +114,7 @@ class TestUser:
     email: str
     password: str
     full_name: str | None
+    role: Role = Role.USER
 
 
 CreateUser = Callable[..., Awaitable[TestUser]]
@@ -97,7 +122,7 @@ CreateUser = Callable[..., Awaitable[TestUser]]
 
 @pytest.fixture
 def create_user(app: FastAPI) -> CreateUser:
-    """Factory: `await create_user()`, or with `email=`, `password=`, `full_name=`.
+    """Factory: `await create_user()`, or with `email=`, `password=`, `full_name=`, `role=`.
 
     It saves through the service, not through HTTP: arranging a test must not depend on the
     routes the test is about.
@@ -108,13 +133,19 @@ def create_user(app: FastAPI) -> CreateUser:
         email: str | None = None,
         password: str = DEFAULT_PASSWORD,
         full_name: str | None = "Ada Lovelace",
+        role: Role = Role.USER,
     ) -> TestUser:
-        # TODO(testing.fixtures): make up a unique email when none is given, save the user
-        # with app.users.service.create_user in a session from app.state.sessionmaker (the
-        # hasher is app.state.password_hasher), and return a TestUser.
+        # TODO(testing.fixtures): save a user and return its TestUser. Go through the service
+        # (app/users/service.py), not through HTTP: arranging a test must not depend on the
+        # routes the test is about. It needs a session and the password hasher from the
+        # app's Resources. Two calls without an email must make two different users; an
+        # admin is a user whose role is changed afterwards (nobody registers as one).
         pytest.fail("TODO(testing.fixtures): write the create_user factory in tests/conftest.py")
 
     return factory
+
+
+# --8<-- [end:factory]
 
 
 @dataclass(frozen=True)
@@ -165,7 +196,7 @@ def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
         counter.statements.append(statement)
 
-    engine = app.state.engine.sync_engine
+    engine = resources_of(app).engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     yield counter
     event.remove(engine, "before_cursor_execute", record)

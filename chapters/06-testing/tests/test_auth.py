@@ -1,7 +1,7 @@
 """Authentication: tokens that must stop working, and tokens that must never work.
 
-Exercise testing.auth: write each test below with `client`, `create_user` and `login`
-(`tokens.access_token`, `tokens.refresh_token`, `tokens.headers`).
+Exercise testing.auth: write each test below. Security tests assert refusals; prove the
+happy path first, so that a 401 means what you think.
 """
 
 import pytest
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.exercise("testing.auth")
 
 
 async def test_a_logged_out_access_token_stops_working():
-    """Log in, log out (POST /auth/logout with the refresh token, 204), then GET /users/me
+    """Log in, log out (POST /auth/logout with the access token, 204), then GET /users/me
     with the same access token: 401."""
     pytest.fail("TODO(testing.auth): write this test in tests/test_auth.py")
 
@@ -32,5 +32,18 @@ async def test_a_token_signed_with_another_key_is_refused():
 
 
 async def test_users_cannot_change_or_delete_other_users():
-    """Mallory PATCHes and DELETEs Ada's account: 403 both times."""
+    """Mallory (no admin) PATCHes and DELETEs Ada's account at /users/{id}: 403 both times,
+    and Ada's account is as it was."""
+    pytest.fail("TODO(testing.auth): write this test in tests/test_auth.py")
+
+
+async def test_a_new_password_needs_the_current_one():
+    """PATCH /users/me with a new password and no current_password: 422, and the old
+    password still logs in (a stolen access token alone must not take the account over)."""
+    pytest.fail("TODO(testing.auth): write this test in tests/test_auth.py")
+
+
+async def test_a_new_password_signs_out_the_other_logins():
+    """Log in twice (a phone and a laptop); change the password from the laptop, with the
+    current one: the phone's access token answers 401, the laptop's still works."""
     pytest.fail("TODO(testing.auth): write this test in tests/test_auth.py")

@@ -1,9 +1,6 @@
 """The user cache: fresh after every write, cheap when warm, under the prefix, with a TTL.
 
-Exercise testing.cache: write each test below. Besides `client`, `create_user` and `login`,
-you have `app` (its Redis client is app.state.redis), `settings` (redis_key_prefix, the TTL
-settings), `query_counter` and `override_dependency`. A cached user lives at the Redis key
-f"{settings.redis_key_prefix}user:{user_id}".
+Exercise testing.cache: write each test below. A cache fault never shows on a cold read.
 """
 
 import pytest
@@ -12,7 +9,8 @@ pytestmark = pytest.mark.exercise("testing.cache")
 
 
 async def test_a_read_after_an_update_shows_the_new_values():
-    """Read a user (the cache is warm now), PATCH its full name, read it again: the new name."""
+    """Read a user (the cache is warm now), change its full name (PATCH /users/me), read it
+    again: the new name."""
     pytest.fail("TODO(testing.cache): write this test in tests/test_cache.py")
 
 
@@ -42,6 +40,6 @@ async def test_a_read_racing_an_update_cannot_cache_the_old_values():
     would cache the old row again.
 
     That moment is too short to hit by luck, so choose it: override get_user_cache with a
-    wrapper of app.state.user_cache whose invalidate() invalidates, then reads the user at
-    once. PATCH the full name, read the user: the new name."""
+    wrapper of the app's own cache whose invalidate() invalidates, then reads the user at
+    once. Change the full name, read the user: the new name."""
     pytest.fail("TODO(testing.cache): write this test in tests/test_cache.py")

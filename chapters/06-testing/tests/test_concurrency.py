@@ -1,8 +1,10 @@
 """Races: requests that arrive at the same moment, as they do in production.
 
-Exercise testing.concurrency: write each test below. `asyncio.gather` over the client sends
-requests concurrently, and the app gives each one its own database session: the race happens
-where it would for real, in PostgreSQL. (Never gather several tasks on one AsyncSession.)
+`asyncio.gather` over the client sends the requests concurrently, and the app gives each one
+its own database session: the race happens where it would for real, in PostgreSQL.
+
+Exercise testing.concurrency: write each test below. A race you only hope for is a flaky
+test: make the overlap certain. (Never gather several tasks on one AsyncSession.)
 """
 
 import pytest

@@ -1,7 +1,6 @@
 """Errors: every one is problem details, and none gives away what the client must not see.
 
-Exercise testing.errors: write each test below. An error is problem details when its
-content-type is application/problem+json.
+Exercise testing.errors: write each test below. An error answer is an interface too.
 """
 
 import pytest

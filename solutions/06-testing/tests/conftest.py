@@ -16,13 +16,15 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.database import Base
 from app.main import create_app
+from app.resources import resources_of
 from app.users import service
+from app.users.models import Role, User  # and the tables join Base.metadata (database_schema)
 from app.users.schemas import UserCreate
 
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-hs256-0123456789"
@@ -67,12 +69,12 @@ def database_schema(database_url: str) -> None:
 
 @pytest.fixture
 async def app(settings: Settings, database_schema: None) -> AsyncIterator[FastAPI]:
-    """The service under its lifespan (engine, Redis and cache on app.state), tables emptied."""
+    """The service under its lifespan (its Resources made), tables emptied."""
     application = create_app(settings)
     # The client's ASGITransport sends requests only: LifespanManager runs startup and shutdown.
     async with LifespanManager(application):
         # Emptied before the test, not after: a test that crashed never leaks into the next.
-        async with application.state.engine.begin() as connection:
+        async with resources_of(application).engine.begin() as connection:
             tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
             await connection.execute(text(f"TRUNCATE {tables}"))
         yield application
@@ -116,6 +118,7 @@ class TestUser:
     email: str
     password: str
     full_name: str | None
+    role: Role = Role.USER
 
 
 CreateUser = Callable[..., Awaitable[TestUser]]
@@ -123,7 +126,7 @@ CreateUser = Callable[..., Awaitable[TestUser]]
 
 @pytest.fixture
 def create_user(app: FastAPI) -> CreateUser:
-    """Factory: `await create_user()`, or with `email=`, `password=`, `full_name=`.
+    """Factory: `await create_user()`, or with `email=`, `password=`, `full_name=`, `role=`.
 
     It saves through the service, not through HTTP: arranging a test must not depend on the
     routes the test is about.
@@ -134,14 +137,19 @@ def create_user(app: FastAPI) -> CreateUser:
         email: str | None = None,
         password: str = DEFAULT_PASSWORD,
         full_name: str | None = "Ada Lovelace",
+        role: Role = Role.USER,
     ) -> TestUser:
         email = email or f"user-{uuid4().hex[:12]}@example.com"
         data = UserCreate(email=email, password=password, full_name=full_name)
-        async with app.state.sessionmaker() as session:
+        resources = resources_of(app)
+        async with resources.sessionmaker() as session:
             user = await service.create_user(
-                session, data=data, password_hasher=app.state.password_hasher
+                session, data=data, password_hasher=resources.password_hasher
             )
-        return TestUser(id=user.id, email=email, password=password, full_name=full_name)
+            if role != Role.USER:  # nobody registers as an admin: promote the row
+                await session.execute(update(User).where(User.id == user.id).values(role=role))
+                await session.commit()
+        return TestUser(user.id, email, password, full_name, role)
 
     return factory
 
@@ -197,7 +205,7 @@ def query_counter(app: FastAPI) -> Iterator[QueryCounter]:
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
         counter.statements.append(statement)
 
-    engine = app.state.engine.sync_engine
+    engine = resources_of(app).engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     yield counter
     event.remove(engine, "before_cursor_execute", record)

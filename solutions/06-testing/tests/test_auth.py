@@ -7,13 +7,11 @@ pytestmark = pytest.mark.exercise("testing.auth")
 
 
 async def test_a_logged_out_access_token_stops_working(client, create_user, login):
-    """Log in, log out (POST /auth/logout with the refresh token, 204), then GET /users/me
+    """Log in, log out (POST /auth/logout with the access token, 204), then GET /users/me
     with the same access token: 401."""
     tokens = await login(await create_user())
 
-    logout = await client.post(
-        "/auth/logout", json={"refresh_token": tokens.refresh_token}, headers=tokens.headers
-    )
+    logout = await client.post("/auth/logout", headers=tokens.headers)
     response = await client.get("/users/me", headers=tokens.headers)
 
     assert logout.status_code == 204, logout.text
@@ -56,8 +54,9 @@ async def test_a_token_signed_with_another_key_is_refused(client, create_user, l
 
 
 async def test_users_cannot_change_or_delete_other_users(client, create_user, login):
-    """Mallory PATCHes and DELETEs Ada's account: 403 both times."""
-    ada, mallory = await create_user(), await create_user()
+    """Mallory (no admin) PATCHes and DELETEs Ada's account at /users/{id}: 403 both times,
+    and Ada's account is as it was."""
+    ada, mallory = await create_user(full_name="Ada"), await create_user()
     tokens = await login(mallory)
 
     patch = await client.patch(f"/users/{ada.id}", json={"full_name": "X"}, headers=tokens.headers)
@@ -65,3 +64,36 @@ async def test_users_cannot_change_or_delete_other_users(client, create_user, lo
 
     assert patch.status_code == 403, patch.text
     assert delete.status_code == 403, delete.text
+
+
+async def test_a_new_password_needs_the_current_one(client, create_user, login):
+    """PATCH /users/me with a new password and no current_password: 422, and the old
+    password still logs in (a stolen access token alone must not take the account over)."""
+    user = await create_user()
+    tokens = await login(user)
+
+    response = await client.patch(
+        "/users/me", json={"password": "a brand new secret"}, headers=tokens.headers
+    )
+
+    assert response.status_code == 422, response.text
+    assert (await login(user)).access_token, "the old password no longer logs in"
+
+
+async def test_a_new_password_signs_out_the_other_logins(client, create_user, login):
+    """Log in twice (a phone and a laptop); change the password from the laptop, with the
+    current one: the phone's access token answers 401, the laptop's still works."""
+    user = await create_user()
+    phone, laptop = await login(user), await login(user)
+
+    change = await client.patch(
+        "/users/me",
+        json={"password": "a brand new secret", "current_password": user.password},
+        headers=laptop.headers,
+    )
+    on_the_phone = await client.get("/users/me", headers=phone.headers)
+    on_the_laptop = await client.get("/users/me", headers=laptop.headers)
+
+    assert change.status_code == 200, change.text
+    assert on_the_phone.status_code == 401, "a login opened with the old password lives on"
+    assert on_the_laptop.status_code == 200, "the login that changed the password was ended"

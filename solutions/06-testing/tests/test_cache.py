@@ -2,19 +2,21 @@
 
 import pytest
 
-from app.dependencies import get_user_cache
+from app.resources import resources_of
+from app.users.dependencies import get_user_cache
 
 pytestmark = pytest.mark.exercise("testing.cache")
 
 
 async def test_a_read_after_an_update_shows_the_new_values(client, create_user, login):
-    """Read a user (the cache is warm now), PATCH its full name, read it again: the new name."""
+    """Read a user (the cache is warm now), change its full name (PATCH /users/me), read it
+    again: the new name."""
     user = await create_user(full_name="Ada")
     tokens = await login(user)
     url = f"/users/{user.id}"
     await client.get(url, headers=tokens.headers)  # the cache is warm now
 
-    await client.patch(url, json={"full_name": "Countess"}, headers=tokens.headers)
+    await client.patch("/users/me", json={"full_name": "Countess"}, headers=tokens.headers)
     response = await client.get(url, headers=tokens.headers)
 
     assert response.json()["full_name"] == "Countess", "the cached copy outlived the update"
@@ -26,9 +28,10 @@ async def test_a_deleted_user_cannot_be_read_any_more(client, create_user, login
     ada_tokens, bob_tokens = await login(ada), await login(bob)
     await client.get(f"/users/{ada.id}", headers=bob_tokens.headers)  # cached
 
-    await client.delete(f"/users/{ada.id}", headers=ada_tokens.headers)
+    deleted = await client.delete("/users/me", headers=ada_tokens.headers)
     response = await client.get(f"/users/{ada.id}", headers=bob_tokens.headers)
 
+    assert deleted.is_success, deleted.text
     assert response.status_code == 404, "the cached copy outlived the delete"
 
 
@@ -55,7 +58,7 @@ async def test_cached_users_live_under_the_configured_prefix(
     await client.get(f"/users/{user.id}", headers=tokens.headers)
 
     key = f"{settings.redis_key_prefix}user:{user.id}"
-    assert await app.state.redis.exists(key), f"no cached user at {key}"
+    assert await resources_of(app).redis.exists(key), f"no cached user at {key}"
 
 
 async def test_cached_users_expire(app, client, create_user, login, settings):
@@ -66,7 +69,7 @@ async def test_cached_users_expire(app, client, create_user, login, settings):
 
     await client.get(f"/users/{user.id}", headers=tokens.headers)
 
-    ttl = await app.state.redis.ttl(f"{settings.redis_key_prefix}user:{user.id}")
+    ttl = await resources_of(app).redis.ttl(f"{settings.redis_key_prefix}user:{user.id}")
     longest = settings.user_cache_ttl_seconds + settings.user_cache_ttl_jitter_seconds
     assert 0 < ttl <= longest, f"the entry's TTL is {ttl} (-1: it never expires)"
 
@@ -94,16 +97,18 @@ async def test_a_read_racing_an_update_cannot_cache_the_old_values(
     would cache the old row again.
 
     That moment is too short to hit by luck, so choose it: override get_user_cache with a
-    wrapper of app.state.user_cache whose invalidate() invalidates, then reads the user at
-    once. PATCH the full name, read the user: the new name."""
-    racing_cache = ReadsAfterInvalidating(app.state.user_cache)
-    override_dependency(get_user_cache, lambda: racing_cache)
+    wrapper of the app's own cache whose invalidate() invalidates, then reads the user at
+    once. Change the full name, read the user: the new name."""
+
+    async def racing_cache():
+        return ReadsAfterInvalidating(await get_user_cache(resources_of(app)))
+
+    override_dependency(get_user_cache, racing_cache)
     user = await create_user(full_name="Ada")
     tokens = await login(user)
-    url = f"/users/{user.id}"
 
-    await client.patch(url, json={"full_name": "Countess"}, headers=tokens.headers)
-    response = await client.get(url, headers=tokens.headers)
+    await client.patch("/users/me", json={"full_name": "Countess"}, headers=tokens.headers)
+    response = await client.get(f"/users/{user.id}", headers=tokens.headers)
 
     assert response.json()["full_name"] == "Countess", "a read before the commit cached old data"
 

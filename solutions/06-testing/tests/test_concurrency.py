@@ -10,11 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from app.dependencies import get_password_hasher
+from app.resources import resources_of
 from app.users.models import User
 
 pytestmark = pytest.mark.exercise("testing.concurrency")
 
+RACERS = 20
 
+
+# --8<-- [start:barrier]
 class HashersWaitForEachOther:
     """The app's password hasher, except that every hash waits until all the racing requests
     are hashing: they then go on to the database together, every time, not just by luck."""
@@ -37,16 +41,23 @@ async def test_twenty_registrations_with_one_email_make_one_account(
     Luck decides whether twenty requests really overlap. Make sure they do: override
     get_password_hasher with a hasher whose hash() first waits on an asyncio.Barrier(20), so
     that every request is past its checks before any of them writes."""
-    racing_hasher = HashersWaitForEachOther(app.state.password_hasher, racers=20)
+    resources = resources_of(app)
+    racing_hasher = HashersWaitForEachOther(resources.password_hasher, racers=RACERS)
     override_dependency(get_password_hasher, lambda: racing_hasher)
     registration = {"email": "race@example.com", "password": "correct horse"}
 
-    responses = await asyncio.gather(*(client.post("/users", json=registration) for _ in range(20)))
+    responses = await asyncio.gather(
+        *(client.post("/users", json=registration) for _ in range(RACERS))
+    )
 
     statuses = sorted(response.status_code for response in responses)
-    assert statuses == [201] + [409] * 19, f"one winner, nineteen conflicts; got {statuses}"
-    async with app.state.sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(User)) == 1
+    assert statuses == [201] + [409] * (RACERS - 1), f"one winner, the rest conflicts: {statuses}"
+    async with resources.sessionmaker() as session:
+        rows = await session.scalar(select(func.count()).select_from(User))
+    assert rows == 1, f"{rows} accounts with one email"
+
+
+# --8<-- [end:barrier]
 
 
 async def test_different_users_can_be_read_at_the_same_moment(client, create_user, login):

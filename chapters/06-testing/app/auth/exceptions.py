@@ -1,6 +1,6 @@
-"""What can go wrong with authentication. Every 401 invites a bearer token."""
+"""What can go wrong when logging in and refreshing."""
 
-from app.exceptions import Forbidden, Unauthorized
+from app.exceptions import Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
@@ -11,28 +11,11 @@ class InvalidCredentials(Unauthorized):
         super().__init__("The email or the password is wrong.")
 
 
-class InvalidToken(Unauthorized):
-    """Malformed, badly signed, expired, of the other type, or its user is gone."""
-
-    code = "invalid_token"
-
-
-class TokenRevoked(Unauthorized):
-    code = "token_revoked"
-
-    def __init__(self) -> None:
-        super().__init__("This token has been revoked; log in again.")
-
-
 class RefreshTokenReused(Unauthorized):
     code = "refresh_token_reused"
 
     def __init__(self) -> None:
-        super().__init__("This refresh token was already used or revoked; log in again.")
-
-
-class NotAccountOwner(Forbidden):
-    code = "not_account_owner"
-
-    def __init__(self) -> None:
-        super().__init__("You can only change your own account.")
+        super().__init__(
+            "This refresh token was already used, so it may have been stolen: every token of "
+            "this login has been revoked. Log in again."
+        )

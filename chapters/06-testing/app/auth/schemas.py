@@ -16,7 +16,3 @@ class RefreshRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     refresh_token: str = Field(max_length=4096)
-
-
-class LogoutRequest(RefreshRequest):
-    """The refresh token of this login: it is revoked along with the access token."""

@@ -1,11 +1,10 @@
-"""Cache-aside for user reads: Redis first, then PostgreSQL, once per user however many ask.
+"""Cache-aside for user reads: Redis first, then PostgreSQL, once per key however many ask.
 
 Redis is an optimisation here, never a dependency: any Redis error is logged and the read
-goes to the database (fail open). If an invalidation is lost while Redis is down, the stale
-entry lives at most one TTL.
+goes to the database (fail open). A stale entry lives at most one TTL if an invalidation
+was lost while Redis was down.
 """
 
-import asyncio
 import logging
 import random
 from uuid import UUID
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.redis_client import redis_key
+from app.single_flight import SingleFlight
 from app.users.exceptions import UserNotFound
 from app.users.models import User
 from app.users.schemas import UserRead
@@ -24,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 
 class UserCache:
-    """One per process (made in the lifespan): it owns the in-flight database loads."""
+    """Cache-aside reads of users. Cheap to make (one per request); what it shares between
+    requests, the Redis client, the sessionmaker and the in-flight loads, belongs to the
+    process.
+    """
 
     def __init__(
         self,
@@ -32,21 +35,30 @@ class UserCache:
         redis: Redis,
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
+        flights: SingleFlight,
     ) -> None:
         self._redis = redis
         self._sessionmaker = sessionmaker
         self._settings = settings
-        # Single flight: concurrent misses for one user await the same load.
-        self._loads: dict[UUID, asyncio.Task[UserRead | None]] = {}
+        self._flights = flights
 
     def key(self, user_id: UUID) -> str:
         return redis_key(self._settings, "user", user_id)
 
+    @property
+    def enabled(self) -> bool:
+        return self._settings.cache_enabled
+
     async def get_user(self, user_id: UUID) -> UserRead:
         """The user from Redis, else from PostgreSQL (then cached). Raises UserNotFound."""
-        if cached := await self._read(user_id):
+        if self.enabled and (cached := await self._read(user_id)):
             return cached
-        user = await self._load_once(user_id)
+        # Concurrent misses for one user await the same load (see app/single_flight.py).
+        user = await (
+            self._flights.run(("user", user_id), lambda: self._load_and_cache(user_id))
+            if self.enabled
+            else self._from_database(user_id)
+        )
         if user is None:
             raise UserNotFound(user_id)
         return user
@@ -54,7 +66,7 @@ class UserCache:
     async def invalidate(self, user_id: UUID) -> None:
         """Drop the cached copy after a write (the next read reloads it)."""
         # A load that started before the write must neither be joined nor cache what it read.
-        self._loads.pop(user_id, None)
+        self._flights.forget(("user", user_id))
         try:
             await self._redis.delete(self.key(user_id))
         except RedisError:
@@ -68,26 +80,15 @@ class UserCache:
             return None
         return None if raw is None else UserRead.model_validate_json(raw)
 
-    async def _load_once(self, user_id: UUID) -> UserRead | None:
-        load = self._loads.get(user_id)
-        if load is None:
-            load = asyncio.create_task(self._load_and_cache(user_id))
-            self._loads[user_id] = load
-            load.add_done_callback(lambda done: self._forget_load(user_id, done))
-        # shield: a caller that gives up (client gone) must not cancel the others' load.
-        return await asyncio.shield(load)
-
-    def _forget_load(self, user_id: UUID, load: asyncio.Task[UserRead | None]) -> None:
-        if self._loads.get(user_id) is load:
-            del self._loads[user_id]
+    async def _from_database(self, user_id: UUID) -> UserRead | None:
+        # A session of its own: a load may serve many requests, none of which owns it.
+        async with self._sessionmaker() as session:
+            user = await session.get(User, user_id)
+            return None if user is None else UserRead.model_validate(user)
 
     async def _load_and_cache(self, user_id: UUID) -> UserRead | None:
-        # A session of its own: one load may serve many requests, so it cannot borrow theirs.
-        async with self._sessionmaker() as session:
-            row = await session.get(User, user_id)
-            user = None if row is None else UserRead.model_validate(row)
-        # Cache it only if no write invalidated it meanwhile (invalidate forgets the load).
-        if user is not None and self._loads.get(user_id) is asyncio.current_task():
+        user = await self._from_database(user_id)
+        if user is not None and self._flights.is_current(("user", user_id)):
             await self._write(user)
         return user
 

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from app.exceptions import Conflict, NotFound
+from app.exceptions import Conflict, Forbidden, NotFound
 
 
 class UserNotFound(NotFound):
@@ -18,3 +18,17 @@ class UserAlreadyExists(Conflict):
     def __init__(self) -> None:
         # The address is not repeated: the caller knows it, a log reader does not need it.
         super().__init__("A user with this email address already exists.")
+
+
+class WrongCurrentPassword(Forbidden):
+    code = "wrong_current_password"
+
+    def __init__(self) -> None:
+        super().__init__("The current password is wrong.")
+
+
+class AdminRequired(Forbidden):
+    code = "admin_required"
+
+    def __init__(self) -> None:
+        super().__init__("Only an admin may do this.")

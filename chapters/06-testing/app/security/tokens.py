@@ -1,7 +1,8 @@
 """JWTs: the ONLY module that imports jose. HS256 and nothing else, ever.
 
-Every token carries `sub` (the user id), `exp`, `iat`, `jti` (its own id, for revocation) and
-`type` (`access` or `refresh`, so that one can never be used as the other).
+Every token carries `sub` (the user id), `exp`, `iat`, `nbf`, `jti` (its own id), `type`
+(`access` or `refresh`, so that one can never be used as the other) and `family` (the id of
+the login it belongs to: a refresh keeps it, so ending the login ends all its tokens).
 """
 
 import time
@@ -11,46 +12,56 @@ from uuid import UUID, uuid4
 from jose import JWTError, jwt
 from pydantic import BaseModel, ValidationError
 
-from app.auth.exceptions import InvalidToken
 from app.config import Settings
+from app.security.exceptions import InvalidToken
 
 ALGORITHM = "HS256"
 TokenType = Literal["access", "refresh"]
 
 # A token without these claims is refused, rather than trusted forever.
-_REQUIRED_CLAIMS = {f"require_{claim}": True for claim in ("exp", "iat", "sub", "jti")}
+_REQUIRED_CLAIMS = {f"require_{claim}": True for claim in ("exp", "iat", "nbf", "sub", "jti")}
 
 
 class TokenClaims(BaseModel):
     sub: UUID
     exp: int
     iat: int
+    nbf: int
     jti: str
     type: TokenType
-
-    def seconds_left(self) -> int:
-        """How long the token stays valid (at least 1: a Redis TTL must be positive)."""
-        return max(1, self.exp - int(time.time()))
+    family: str
 
 
-def issue_token(*, user_id: UUID, token_type: TokenType, settings: Settings) -> str:
+def new_claims(
+    *, user_id: UUID, token_type: TokenType, family: str, settings: Settings
+) -> TokenClaims:
+    """The claims of a token issued now, with the lifetime its type has in the settings."""
     now = int(time.time())
     ttl = (
         settings.access_token_ttl_seconds
         if token_type == "access"
         else settings.refresh_token_ttl_seconds
     )
-    claims = TokenClaims(sub=user_id, iat=now, exp=now + ttl, jti=uuid4().hex, type=token_type)
+    return TokenClaims(
+        sub=user_id,
+        iat=now,
+        nbf=now,
+        exp=now + ttl,
+        jti=uuid4().hex,
+        type=token_type,
+        family=family,
+    )
+
+
+def encode_token(claims: TokenClaims, settings: Settings) -> str:
     return jwt.encode(
-        claims.model_dump(mode="json"),
-        settings.secret_key.get_secret_value(),
-        algorithm=ALGORITHM,
+        claims.model_dump(mode="json"), settings.secret_key.get_secret_value(), algorithm=ALGORITHM
     )
 
 
 def decode_token(token: str, *, expected_type: TokenType, settings: Settings) -> TokenClaims:
     """The verified claims, or InvalidToken: bad signature, other algorithm (`none` included),
-    expired, a claim missing, or the other type of token."""
+    expired, not yet valid, a claim missing, or the other type of token."""
     try:
         payload = jwt.decode(
             token,

@@ -26,8 +26,7 @@ class PasswordHasher:
                 ),
             )
         )
-        # Made once at start-up: an unknown email is checked against it (see verify_nothing).
-        self._dummy_hash = self._password_hash.hash(secrets.token_urlsafe(16))
+        self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._password_hash.hash, password)
@@ -35,6 +34,16 @@ class PasswordHasher:
     async def verify(self, password: str, hashed: str) -> bool:
         return await asyncio.to_thread(self._password_hash.verify, password, hashed)
 
+    async def verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        """(matches, new hash when the stored one was made with other parameters)."""
+        return await asyncio.to_thread(self._password_hash.verify_and_update, password, hashed)
+
+    async def prepare(self) -> None:
+        """Make the hash that unknown emails are checked against (see `verify_nothing`)."""
+        self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+
     async def verify_nothing(self, password: str) -> None:
         """Spend a real verify's work for an unknown email: timing must not reveal accounts."""
+        if self._dummy_hash is None:
+            await self.prepare()
         await self.verify(password, self._dummy_hash)
