@@ -8,6 +8,7 @@ them when it stops, after uvicorn has let in-flight requests finish.
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service. Tests pass their own settings; servers read the environment."""
     settings = settings or get_settings()
     configure_logging(settings)
-    about = {
+    about: dict[str, Any] = {
         "title": "Users service",
         "version": "1.0.0",
         "description": "Users and authentication on PostgreSQL and Redis.",

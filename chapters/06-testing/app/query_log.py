@@ -3,7 +3,7 @@
 import logging
 import time
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
@@ -18,11 +18,11 @@ def install_query_logging(engine: AsyncEngine, settings: Settings) -> None:
     slow_ms = settings.slow_query_threshold_ms
     log_all = settings.log_sql_queries
 
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+    def before_cursor_execute(conn: Connection, *_: object) -> None:
         # One slot per connection is enough: a connection runs one statement at a time.
         conn.info[_STARTED] = time.perf_counter()
 
-    def after_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+    def after_cursor_execute(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
         duration_ms = (time.perf_counter() - conn.info[_STARTED]) * 1000
         # Parameters are left out on purpose: they hold emails and password hashes.
         fields = {"statement": statement, "duration_ms": round(duration_ms, 3)}

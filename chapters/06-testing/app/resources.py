@@ -33,7 +33,8 @@ class Resources:
 
 def resources_of(app: FastAPI) -> Resources:
     """The running app's resources (the lifespan must have started)."""
-    return app.state.resources
+    resources: Resources = app.state.resources
+    return resources
 
 
 async def get_resources(request: Request) -> Resources:

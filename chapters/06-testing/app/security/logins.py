@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import Enum
+from typing import cast
 from uuid import UUID
 
 from redis.asyncio import Redis
@@ -111,7 +112,7 @@ class LoginRegistry:
         """End every login of the user but `keep_family` (the one changing the password)."""
         listing = self._user_logins_key(user_id)
         async with _fail_closed():
-            families = await self._redis.zrange(listing, 0, -1)
+            families = cast(list[str], await self._redis.zrange(listing, 0, -1))
             doomed = [family for family in families if family != keep_family]
             if doomed:
                 async with self._redis.pipeline(transaction=False) as pipe:

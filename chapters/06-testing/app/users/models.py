@@ -3,7 +3,6 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
 
 from sqlalchemy import DateTime, Enum, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,7 +19,7 @@ class User(Base):
     __tablename__ = "users"
     # Fetch server-made values (timestamps) with RETURNING: an expired attribute would need
     # a lazy load, which async SQLAlchemy cannot do behind your back.
-    __mapper_args__: ClassVar = {"eager_defaults": True}
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 (SQLAlchemy declares its type)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(320))

@@ -5,9 +5,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from app.config import Settings
 from app.rate_limit import RateLimiter
@@ -22,7 +23,7 @@ from app.users.schemas import AccountUpdate, UserCreate, UserUpdate, canonical_e
 
 def _is_duplicate_email(error: IntegrityError) -> bool:
     # asyncpg's UniqueViolationError names the index that refused the row.
-    constraint = getattr(error.orig.__cause__, "constraint_name", None)
+    constraint = getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
     return constraint == email_unique_index.name
 
 
@@ -96,6 +97,7 @@ async def update_user(
         # Before the change: when Redis cannot end the logins, the password stays as it was
         # (503) instead of changing while the old sessions live on.
         await logins.end_all(user_id=user_id, keep_family=keep_login)
+    statement: ReturningUpdate[User] | Select[User]
     if values:
         statement = update(User).where(User.id == user_id).values(**values).returning(User)
     else:  # nothing to change: still answer with the current user, or 404
