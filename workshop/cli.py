@@ -21,7 +21,7 @@ from workshop import changes, checking, contract, doctor, harness_commands, part
 from workshop import serve as serving
 from workshop.checking import CheckRequest, CheckResult
 from workshop.console import clear, command, err, heading, mark, out
-from workshop.manifest import SERVICES, Chapter, Manifest, ManifestError, load_manifest
+from workshop.manifest import SERVICES, Chapter, Exercise, Manifest, ManifestError, load_manifest
 from workshop.progress import Progress, load_progress
 from workshop.report import (
     current_chapter,
@@ -81,7 +81,7 @@ def _chapter(manifest: Manifest, reference: str) -> Chapter:
     return chapter
 
 
-def _exercise(chapter: Chapter, reference: str):
+def _exercise(chapter: Chapter, reference: str) -> Exercise:
     try:
         return chapter.exercise(reference)
     except KeyError as error:
@@ -158,7 +158,7 @@ def _confirm(question: str, yes: bool) -> None:
         raise typer.Exit(OK)
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
     )
@@ -207,7 +207,7 @@ def status(
         out(json.dumps(where.as_json(), indent=2) if as_json else where.summary())
         raise typer.Exit(ENVIRONMENT if result and result.environment_error else OK)
     render_status(_standing(manifest))
-    if result is None:
+    if result is None or current is None:  # a result means the current chapter was checked
         raise typer.Exit(OK)
     out()
     _report(manifest, result)
@@ -400,7 +400,7 @@ def reset(
     out(f"{path} is back to its starter (an ignored .env stays). Hints start over too.")
 
 
-def _reset_exercise(manifest: Manifest, chapter: Chapter, exercise, yes: bool) -> None:
+def _reset_exercise(manifest: Manifest, chapter: Chapter, exercise: Exercise, yes: bool) -> None:
     files = [f"{chapter.directory.as_posix()}/{file}" for file in exercise.files]
     others = changes.sharing(chapter, exercise)
     if others:
@@ -501,7 +501,7 @@ def doctor_command(
             "This is not about your code."
         )
         raise typer.Exit(ENVIRONMENT)
-    if code_broken:
+    if code_broken and code_chapter is not None:  # code findings are code_chapter's
         out(
             "Your environment is ready; your code is what fails. "
             f"Check it with {command('uv run workshop check ' + code_chapter.number)}."
@@ -602,8 +602,9 @@ def verify(
     failed = environment_broken = 0
     for chapter in selected:
         verification = contract.verify_chapter(manifest, chapter, env=env)
-        if verification.ok:
-            starter, solution = verification.starter, verification.solution
+        starter, solution = verification.starter, verification.solution
+        # A chapter the contract could run has both results (check_manifest refuses the rest).
+        if verification.ok and starter is not None and solution is not None:
             failing = sum(len(r.failures) for r in starter.exercises)
             passing = sum(len(r.tests) for r in solution.exercises) + len(solution.untagged)
             out(

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,11 +33,15 @@ CONDITION_STRENGTH = {
 }
 
 
+# A service of a compose file, or the override's changes to one: YAML as PyYAML reads it.
+Service = dict[str, Any]
+
+
 class StackError(AssertionError):
     """A service did not get where its dependents need it; the message names it."""
 
 
-class _Override(list):
+class _Override(list[str]):
     """A list that replaces the compose file's instead of being merged with it."""
 
 
@@ -63,7 +68,7 @@ def compose_command(engine: Engine) -> list[str] | None:
     return [found, "--podman-build-args", " ".join(engine.build_options())]
 
 
-def start_order(services: dict[str, dict]) -> list[str]:
+def start_order(services: dict[str, Service]) -> list[str]:
     """The services, each after everything it depends on; otherwise in the file's order."""
     ordered: list[str] = []
 
@@ -82,7 +87,7 @@ def start_order(services: dict[str, dict]) -> list[str]:
     return ordered
 
 
-def dependencies(service: dict) -> dict[str, str]:
+def dependencies(service: Service) -> dict[str, str]:
     """{dependency: condition}; the short list form means service_started."""
     value = service.get("depends_on") or {}
     if isinstance(value, list):
@@ -90,7 +95,7 @@ def dependencies(service: dict) -> dict[str, str]:
     return {name: (spec or {}).get("condition", "service_started") for name, spec in value.items()}
 
 
-def container_port(entry: str | int | dict) -> str:
+def container_port(entry: str | int | dict[str, Any]) -> str:
     """The container's side of a `ports:` entry ("127.0.0.1:8000:8000" -> "8000")."""
     if isinstance(entry, dict):
         return str(entry["target"])
@@ -115,14 +120,15 @@ class ComposeStack:
         if command is None:
             raise StackError(f"no compose command for {self.engine.name} here")
         self._command = command
-        self.services: dict[str, dict] = yaml.safe_load(self.compose_file.read_text())["services"]
+        document = yaml.safe_load(self.compose_file.read_text())
+        self.services: dict[str, Service] = document["services"]
         self.override = self.scratch / "compose.override.yml"
         self.override.write_text(yaml.dump(self._override(), Dumper=_OverrideDumper))
 
-    def _override(self) -> dict:
-        services: dict[str, dict] = {}
+    def _override(self) -> dict[str, dict[str, Service]]:
+        services: dict[str, Service] = {}
         for name, service in self.services.items():
-            changes: dict = {}
+            changes: Service = {}
             build = service.get("build")
             if isinstance(build, (str, dict)):
                 context = build if isinstance(build, str) else build.get("context", ".")
@@ -132,7 +138,7 @@ class ComposeStack:
                     else build.get("dockerfile", "Dockerfile")
                 )
                 path = (self.compose_file.parent / context / dockerfile).resolve()
-                build_changes: dict = {}
+                build_changes: dict[str, object] = {}
                 if path.exists() and (args := self.engine.base_image_arguments(path)):
                     build_changes["args"] = args
                 named = (build.get("additional_contexts") or {}) if isinstance(build, dict) else {}
@@ -198,7 +204,11 @@ class ComposeStack:
             for dependency, condition in dependencies(other).items()
             if dependency == name
         ]
-        return max(wanted, key=CONDITION_STRENGTH.get, default="service_started")
+        return max(
+            wanted,
+            key=lambda condition: CONDITION_STRENGTH.get(condition, -1),
+            default="service_started",
+        )
 
     def up(self, *, timeout: float = 240) -> None:
         """Start every service in order and wait for what its dependents need; the last ones

@@ -58,7 +58,9 @@ class Finding:
     about: str = "environment"  # "environment" or "code"
 
 
-def run_doctor(manifest: Manifest, *, chapter: Chapter | None, code_chapter: Chapter | None):
+def run_doctor(
+    manifest: Manifest, *, chapter: Chapter | None, code_chapter: Chapter | None
+) -> list[Finding]:
     findings = [_python(), _dependencies()]
     needed = chapter.services if chapter else manifest.services
     for name in ("postgres", "redis"):

@@ -17,6 +17,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # The official images the repository's Dockerfiles and compose files name, and the stand-in
 # that `containers/standins.py` builds for each from Debian bookworm's packages. The stand-ins'
@@ -47,7 +48,9 @@ class Engine:
     def describe(self) -> str:
         return f"{self.name} {self.version}"
 
-    def run(self, *args: str, timeout: float = 120, check: bool = True):
+    def run(
+        self, *args: str, timeout: float = 120, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         completed = subprocess.run(
             [self.executable, *args],
             capture_output=True,
@@ -109,9 +112,10 @@ class Engine:
             args += ["--build-context", f"{name}={path}"]
         return self.run(*args, str(context), timeout=timeout, check=False)
 
-    def inspect(self, container: str) -> dict:
+    def inspect(self, container: str) -> dict[str, Any]:
         output = self.run("inspect", "--type", "container", container, timeout=30).stdout
-        return json.loads(output)[0]
+        details: dict[str, Any] = json.loads(output)[0]  # the engine's JSON, as it is
+        return details
 
     def health(self, container: str) -> str:
         """The container's health: starting, healthy, unhealthy, or none (no HEALTHCHECK).

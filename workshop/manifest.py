@@ -10,6 +10,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT_ENV = "WORKSHOP_ROOT"  # points the command at another checkout (the tests use copies)
 MANIFEST_PATH = Path("chapters/workshop.toml")
@@ -169,16 +170,27 @@ def load_manifest(root: Path | None = None) -> Manifest:
     _check_unique([chapter.id for chapter in chapters], "chapter id")
     _check_unique([chapter.number for chapter in chapters], "chapter number")
     _check_unique(
-        [item.id for chapter in chapters for item in (*chapter.exercises, *chapter.worked)],
+        [section_id for chapter in chapters for section_id in _section_ids(chapter)],
         "exercise or worked section id",
     )
     return Manifest(root=root, chapters=chapters)
 
 
+def _section_ids(chapter: Chapter) -> list[str]:
+    """The ids of a chapter's exercises, then of its worked sections."""
+    return [exercise.id for exercise in chapter.exercises] + [
+        worked.id for worked in chapter.worked
+    ]
+
+
+# A TOML table as tomllib reads it.
+Table = dict[str, Any]
+
+
 # --- reading one entry, with messages that say where the problem is -------------------------
 
 
-def _chapter(entry: dict, position: int) -> Chapter:
+def _chapter(entry: Table, position: int) -> Chapter:
     where = f"chapter #{position + 1} ({entry.get('id', '?')})"
     reader = _Reader(entry, where)
     chapter_id = reader.text("id")
@@ -222,7 +234,7 @@ def _chapter(entry: dict, position: int) -> Chapter:
     )
 
 
-def _exercise(entry: dict, chapter_id: str, where: str) -> Exercise:
+def _exercise(entry: Table, chapter_id: str, where: str) -> Exercise:
     reader = _Reader(entry, where)
     exercise_id = reader.text("id")
     if not exercise_id.startswith(f"{chapter_id}.") or exercise_id == f"{chapter_id}.":
@@ -239,7 +251,7 @@ def _exercise(entry: dict, chapter_id: str, where: str) -> Exercise:
     )
 
 
-def _worked(entry: dict, chapter_id: str, where: str) -> WorkedSection:
+def _worked(entry: Table, chapter_id: str, where: str) -> WorkedSection:
     reader = _Reader(entry, where)
     worked_id = reader.text("id")
     if not worked_id.startswith(f"{chapter_id}.") or worked_id == f"{chapter_id}.":
@@ -258,7 +270,7 @@ class _Reader:
 
     _MISSING = object()
 
-    def __init__(self, entry: dict, where: str) -> None:
+    def __init__(self, entry: Table, where: str) -> None:
         self.entry = entry
         self.where = where
 

@@ -21,6 +21,7 @@ The rules, in the order they apply:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from workshop.manifest import Chapter, Exercise, Manifest, ManifestError
@@ -240,7 +241,9 @@ def _minutes(exercise: Exercise) -> int:
     return exercise.minutes
 
 
-def _blocks(chapters, *, first: bool, last: bool, core_only: bool) -> list[_Block]:
+def _blocks(
+    chapters: Sequence[Chapter], *, first: bool, last: bool, core_only: bool
+) -> list[_Block]:
     blocks = [
         _Block("welcome", "Welcome, set-up check (`uv run workshop doctor`)", WELCOME_MINUTES)
         if first
@@ -278,7 +281,9 @@ def _blocks(chapters, *, first: bool, last: bool, core_only: bool) -> list[_Bloc
     return blocks
 
 
-def _day(number: int, chapters, *, first: bool, last: bool, core_only: bool) -> Day:
+def _day(
+    number: int, chapters: Sequence[Chapter], *, first: bool, last: bool, core_only: bool
+) -> Day:
     sessions: list[Session] = []
     now, stretch, lunch_taken = DAY_START, 0, False
     blocks = _blocks(chapters, first=first, last=last, core_only=core_only)

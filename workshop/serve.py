@@ -253,7 +253,9 @@ def _added_tables(alembic_check_output: str) -> Iterator[str]:
 # --- the server -------------------------------------------------------------------------------
 
 
-def uvicorn_command(target: ServeTarget, *, host: str, port: int, workers: int, reload: bool):
+def uvicorn_command(
+    target: ServeTarget, *, host: str, port: int, workers: int, reload: bool
+) -> list[str]:
     command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
     command += ["--host", host, "--port", str(port)]
     if target.final:

@@ -93,7 +93,7 @@ class Standing:
         parts.append(f"last check {self.last_check or 'never'}")
         return " | ".join(parts)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {
             "version": 1,
             "participant": self.participant,

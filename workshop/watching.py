@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from watchfiles import DefaultFilter, watch
+from watchfiles import Change, DefaultFilter, watch
 
 from workshop.console import out
 
@@ -16,7 +16,7 @@ TICK_MILLISECONDS = 500  # how often the watcher hands back control when nothing
 class SourceFilter(DefaultFilter):
     """Source files only: caches, editors' swap files and the like never trigger a check."""
 
-    def __call__(self, change, path: str) -> bool:
+    def __call__(self, change: Change, path: str) -> bool:
         return super().__call__(change, path) and path.endswith(SOURCE_SUFFIXES)
 
 

@@ -18,10 +18,11 @@ import statistics
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import psutil
 
@@ -60,14 +61,42 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def load_snapshot(sample_seconds: float = 3.0) -> dict[str, Any]:
+class BusyProcess(TypedDict):
+    pid: int
+    cpu: float  # % of one core
+    command: str
+
+
+class LoadSnapshot(TypedDict):
+    taken_at: str
+    load_average: list[float]  # 1, 5 and 15 minutes
+    cpu_busy_percent: float
+    busiest_processes: list[BusyProcess]
+    quiet: bool
+
+
+class MachineFacts(TypedDict):
+    cpu_model: str
+    logical_cores: int | None
+    physical_cores: int | None
+    memory_gib: float
+    os: str
+    python: str
+    packages: dict[str, str]
+    servers: dict[str, str]
+    services: str
+    git_commit: str
+    git_dirty: bool
+
+
+def load_snapshot(sample_seconds: float = 3.0) -> LoadSnapshot:
     """Load averages, CPU busy over a short sample, the busiest processes, and a verdict."""
     processes = list(psutil.process_iter(["pid", "name", "cmdline"]))
     for process in processes:
         with contextlib.suppress(psutil.Error):
             process.cpu_percent(None)  # starts the process's CPU clock for the sample below
     busy = psutil.cpu_percent(interval=sample_seconds)
-    busiest = []
+    busiest: list[BusyProcess] = []
     for process in processes:
         try:
             percent = process.cpu_percent(None)
@@ -89,7 +118,7 @@ def load_snapshot(sample_seconds: float = 3.0) -> dict[str, Any]:
     }
 
 
-def wait_until_quiet(max_seconds: float, report) -> float:
+def wait_until_quiet(max_seconds: float, report: Callable[[str], None]) -> float:
     """Wait (up to `max_seconds`) until the CPU is mostly idle; returns the last % busy.
 
     On a shared machine, waiting between runs for other people's work to pause makes each
@@ -131,7 +160,7 @@ def server_versions(postgres_url: str | None, redis_url: str | None) -> dict[str
         async def postgres_version() -> str:
             connection = await asyncpg.connect(postgres_url, timeout=5)
             try:
-                return await connection.fetchval("SHOW server_version")
+                return str(await connection.fetchval("SHOW server_version"))
             finally:
                 await connection.close()
 
@@ -150,7 +179,7 @@ def server_versions(postgres_url: str | None, redis_url: str | None) -> dict[str
     return versions
 
 
-def describe(*, services_line: str, servers: dict[str, str]) -> dict[str, Any]:
+def describe(*, services_line: str, servers: dict[str, str]) -> MachineFacts:
     memory = psutil.virtual_memory()
     return {
         "cpu_model": cpu_model(),
@@ -167,7 +196,7 @@ def describe(*, services_line: str, servers: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def render_markdown(machine: dict[str, Any], before: dict[str, Any], after: dict[str, Any]):
+def render_markdown(machine: MachineFacts, before: LoadSnapshot, after: LoadSnapshot) -> str:
     """machine.md: the same facts as machine.json, for a reader."""
     lines = [
         "# The machine of this run",
@@ -257,7 +286,7 @@ class MachineSampler:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
 

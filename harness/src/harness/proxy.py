@@ -60,11 +60,16 @@ class Proxy:
     servers: list[int]
     port: int = field(default_factory=free_port)
     operations_port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "HAProxy was never started"
+        return self.process.pid
 
     def start(self) -> Proxy:
         config = self.work_dir / "haproxy.cfg"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Literal
 
 import matplotlib
 
@@ -14,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use(): the backend must be chosen first
 
 from harness.bench.cpu import COMPONENTS
-from harness.bench.results import RunResult
+from harness.bench.results import HistoryRow, RunResult
 
 SCENARIOS_PNG = "scenarios.png"
 CPU_PNG = "cpu.png"
@@ -71,11 +72,12 @@ def scenario_bars(runs: list[RunResult], ceiling_rps: float | None, path: Path) 
 def cpu_bars(runs: list[RunResult], path: Path) -> Path:
     """Where the CPU went in each run, stacked per component, against the machine's cores."""
     measured = [run for run in runs if run.cpu]
+    cpus = [run.cpu for run in runs if run.cpu]
     figure, axes = plt.subplots(figsize=(11, 1.2 + 0.55 * len(measured)))
     positions = list(range(len(measured)))[::-1]
     left = [0.0] * len(measured)
     for component in COMPONENTS:
-        values = [run.cpu["components"][component] for run in measured]
+        values = [cpu["components"][component] for cpu in cpus]
         axes.barh(
             positions,
             values,
@@ -85,7 +87,7 @@ def cpu_bars(runs: list[RunResult], path: Path) -> Path:
         )
         left = [a + b for a, b in zip(left, values, strict=True)]
     if measured:
-        capacity = 100 * measured[0].cpu["cores"]
+        capacity = 100 * cpus[0]["cores"]
         axes.axvline(capacity, color="black", linestyle="--", linewidth=1)
         axes.text(capacity, positions[0] + 0.45, " all cores", fontsize=8)
     axes.set_yticks(positions, [run.name for run in measured], fontsize=8)
@@ -98,7 +100,14 @@ def cpu_bars(runs: list[RunResult], path: Path) -> Path:
     return path
 
 
-def timelines(runs: list[RunResult], histories: dict[str, list[dict]], path: Path) -> Path:
+# The latency percentiles a timeline draws, and their colours.
+LATENCY_LINES: tuple[tuple[Literal["p50", "p99"], str], ...] = (
+    ("p50", "#fb8c00"),
+    ("p99", "#c62828"),
+)
+
+
+def timelines(runs: list[RunResult], histories: dict[str, list[HistoryRow]], path: Path) -> Path:
     """Per run: requests per second and p50/p99 latency over the run, second by second."""
     shown = [run for run in runs if histories.get(run.name)]
     columns = 2
@@ -112,7 +121,7 @@ def timelines(runs: list[RunResult], histories: dict[str, list[dict]], path: Pat
         axes.set_ylabel("req/s", color="#00897b", fontsize=8)
         axes.set_ylim(bottom=0)
         latency = axes.twinx()
-        for column, colour in (("p50", "#fb8c00"), ("p99", "#c62828")):
+        for column, colour in LATENCY_LINES:
             latency.plot(
                 seconds,
                 [row[column] if row[column] is not None else math.nan for row in history],

@@ -99,20 +99,18 @@ def run(options: RunOptions, out: Say, err: Say) -> int:
         out("")
         out(compare.compare(output_dir, plan.BASELINE_DIR))
     broken = [run for run in results if run.status == "failed"]
-    failing = [run for run in results if run.measured and run.aggregate.failures]
+    failing = [run for run in results if run.measured and run.figures.failures]
     for run in broken:
         err(f"{run.name} failed: {run.message}")
     for run in failing:
-        err(f"{run.name} had {run.aggregate.failures} failed requests (see summary.md)")
+        err(f"{run.name} had {run.figures.failures} failed requests (see summary.md)")
     missed = [target for target in document["targets"] if target["met"] is False]
     if broken or failing or (options.require_targets and missed):
         return FAILED
     return OK
 
 
-def compare_with_baseline(
-    folder: Path | None, baseline: Path | None, out: Say, err: Say
-) -> int:
+def compare_with_baseline(folder: Path | None, baseline: Path | None, out: Say, err: Say) -> int:
     """Each figure of a results folder (default: the latest) against the baseline."""
     folder = folder or latest_results()
     if folder is None:

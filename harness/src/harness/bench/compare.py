@@ -6,18 +6,19 @@ printed too, because they are what carries from one run to the next.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.bench.plan import CEILING_RUN
 from harness.bench.results import RunResult, load_results
 
-# (figure, how to read it off a run, True when higher is better)
-FIGURES = (
-    ("req/s", lambda run: run.aggregate.rps, True),
-    ("p50 ms", lambda run: run.aggregate.p50, False),
-    ("p95 ms", lambda run: run.aggregate.p95, False),
-    ("p99 ms", lambda run: run.aggregate.p99, False),
-    ("failures", lambda run: run.aggregate.failures, False),
+# (figure, how to read it off a measured run, True when higher is better)
+FIGURES: tuple[tuple[str, Callable[[RunResult], float | None], bool], ...] = (
+    ("req/s", lambda run: run.figures.rps, True),
+    ("p50 ms", lambda run: run.figures.p50, False),
+    ("p95 ms", lambda run: run.figures.p95, False),
+    ("p99 ms", lambda run: run.figures.p99, False),
+    ("failures", lambda run: run.figures.failures, False),
     ("server µs/req", lambda run: run.server_cpu_per_request_us, False),
 )
 
@@ -38,7 +39,7 @@ def _share_of_ceiling(run: RunResult, runs: dict[str, RunResult]) -> float | Non
     ceiling = runs.get(CEILING_RUN)
     if not (ceiling and ceiling.measured and run.measured):
         return None
-    return run.rps / ceiling.rps
+    return run.figures.rps / ceiling.figures.rps
 
 
 def _format(value: float | None, figure: str) -> str:

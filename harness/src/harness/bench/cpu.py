@@ -12,8 +12,10 @@ import csv
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypedDict
 
 import psutil
 
@@ -115,12 +117,21 @@ class CpuSampler:
         sample["other"] = max(0.0, percent(busy - sum(sum(s) for s in used.values())))
         sample["server_busiest"] = percent(max(used["server"], default=0.0))
         sample["generator_busiest"] = percent(max(used["generator"], default=0.0))
-        sample["machine"] = round(percent(busy) / psutil.cpu_count(), 1)
+        sample["machine"] = round(percent(busy) / _cores(), 1)
         sample["steal"] = percent(steal)
         return sample
 
 
-def _busy(times) -> float:
+class _CpuTimes(Protocol):
+    """`psutil.cpu_times()`: a named tuple whose fields vary by platform."""
+
+    @property
+    def idle(self) -> float: ...
+
+    def __iter__(self) -> Iterator[float]: ...
+
+
+def _busy(times: _CpuTimes) -> float:
     idle = times.idle + getattr(times, "iowait", 0.0)
     return sum(times) - idle
 
@@ -156,7 +167,23 @@ def _find_redis_server(port: int | None) -> psutil.Process | None:
     return None  # embedded (fakeredis in this runner) or on another machine
 
 
+def _cores() -> int:
+    """Logical cores (psutil answers None where it cannot tell)."""
+    return psutil.cpu_count() or 1
+
+
 # --- reading the samples ---------------------------------------------------------------------
+
+
+class CpuFigures(TypedDict):
+    """A `CpuSummary` as `results.json` keeps it (a run's `cpu`)."""
+
+    components: dict[str, float]
+    server_busiest_process: float
+    generator_busiest_process: float
+    machine_percent_of_all_cores: float
+    steal: float
+    cores: int
 
 
 @dataclass(frozen=True)
@@ -170,7 +197,7 @@ class CpuSummary:
     steal: float
     cores: int
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> CpuFigures:
         return {
             "components": self.components,
             "server_busiest_process": self.server_busiest,
@@ -200,7 +227,7 @@ def summarize(samples: list[dict[str, float]], start: float, end: float) -> CpuS
         generator_busiest=mean("generator_busiest"),
         machine=mean("machine"),
         steal=mean("steal"),
-        cores=psutil.cpu_count() or 1,
+        cores=_cores(),
     )
 
 

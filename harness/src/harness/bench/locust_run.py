@@ -91,7 +91,7 @@ class LocustRun:
 Progress = Callable[[str], None]
 
 
-def start(locust: LocustRun, log_path: Path) -> subprocess.Popen:
+def start(locust: LocustRun, log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
         return subprocess.Popen(
             locust.command(),
@@ -103,7 +103,7 @@ def start(locust: LocustRun, log_path: Path) -> subprocess.Popen:
         )
 
 
-def wait(process: subprocess.Popen, locust: LocustRun, progress: Progress) -> int:
+def wait(process: subprocess.Popen[bytes], locust: LocustRun, progress: Progress) -> int:
     """Wait for Locust to finish, reporting progress; stop it if it overruns."""
     started = time.monotonic()
     deadline = started + locust.seconds + GRACE_SECONDS
@@ -124,7 +124,7 @@ def wait(process: subprocess.Popen, locust: LocustRun, progress: Progress) -> in
         raise
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
     """Kill Locust's master and its worker processes (one process group, started by us)."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)

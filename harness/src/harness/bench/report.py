@@ -49,7 +49,7 @@ def _rps(value: float | None) -> str:
 def _share(run: RunResult, ceiling: RunResult | None) -> str:
     if not (run.measured and ceiling and ceiling.measured):
         return "–"
-    share = run.rps / ceiling.rps
+    share = run.figures.rps / ceiling.figures.rps
     return "< 1%" if share < 0.005 else f"{share:.0%}"
 
 
@@ -117,7 +117,7 @@ def _scenarios(runs: list[RunResult], ceiling: RunResult | None) -> list[str]:
             rows.append([run.name, run.title, run.server, str(run.users), _status_cell(run)])
             rows[-1] += [""] * 7
             continue
-        figures = run.aggregate
+        figures = run.figures
         rows.append(
             [
                 run.name,
@@ -161,7 +161,7 @@ def _chapters(runs: list[RunResult], by_name: dict[str, RunResult]) -> list[str]
         elif not run.measured:
             rows.append([label, step, _status_cell(run), "", "", "", "", ""])
         else:
-            figures = run.aggregate
+            figures = run.figures
             rows.append(
                 [
                     label,
@@ -271,16 +271,17 @@ def _what_they_say(by_name: dict[str, RunResult]) -> list[str]:
                 f" (the server spends {cached.server_cpu_per_request_us:,.0f} µs of CPU per "
                 f"request against {ceiling.server_cpu_per_request_us:,.0f} µs)"
             )
+        share = cached.figures.rps / ceiling.figures.rps
         said.append(
             f"The finished service answers an authenticated, cached read at "
-            f"{cached.rps / ceiling.rps:.0%} of the rate plain FastAPI answers a constant"
+            f"{share:.0%} of the rate plain FastAPI answers a constant"
             f"{costs}: the rest is the token check, one Redis round trip, FastAPI's routing "
             "and dependencies, logging and middleware."
         )
     if cached and uncached and cached.measured and uncached.measured:
         said.append(
-            f"The cache makes that read {cached.rps / uncached.rps:.1f}× faster "
-            f"(p50 {_ms(cached.aggregate.p50)} ms against {_ms(uncached.aggregate.p50)} ms): "
+            f"The cache makes that read {cached.figures.rps / uncached.figures.rps:.1f}× faster "
+            f"(p50 {_ms(cached.figures.p50)} ms against {_ms(uncached.figures.p50)} ms): "
             "Redis replaces two primary-key reads from PostgreSQL (the caller and the user)."
         )
     login = by_name.get("login")
@@ -293,7 +294,9 @@ def _what_they_say(by_name: dict[str, RunResult]) -> list[str]:
     measured = [run for run in chapters if run and run.measured]
     if len(measured) >= 2:
         steps = ", ".join(f"{run.name.removeprefix('chapter-')} {run.rps:,.0f}" for run in measured)
-        said.append(f"Chapter by chapter (req/s): {steps}; final {_rps(cached and cached.rps)}.")
+        said.append(
+            f"Chapter by chapter (req/s): {steps}; final {_rps(cached.rps if cached else None)}."
+        )
     if not said:
         return []
     return ["## What the figures say", "", *[f"- {sentence}" for sentence in said], ""]

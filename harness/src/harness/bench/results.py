@@ -10,8 +10,9 @@ import csv
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
+from harness.bench.cpu import CpuFigures
 from harness.bench.locust_run import CSV_PREFIX
 
 RESULTS_FILE = "results.json"
@@ -54,7 +55,7 @@ class RunResult:
     aggregate: Figures | None = None
     endpoints: list[Figures] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
-    cpu: dict[str, Any] | None = None
+    cpu: CpuFigures | None = None
     bound: str = ""
     warmup_failed: bool = False
     busy_before_percent: float | None = None  # the machine's CPU just before the run
@@ -64,16 +65,23 @@ class RunResult:
         return self.status == "measured" and self.aggregate is not None
 
     @property
+    def figures(self) -> Figures:
+        """The aggregate of a run known to be `measured` (check that first)."""
+        if self.aggregate is None:
+            raise ValueError(f"run {self.name} has no figures: it was {self.status}")
+        return self.aggregate
+
+    @property
     def rps(self) -> float | None:
-        return self.aggregate.rps if self.measured else None
+        return self.figures.rps if self.measured else None
 
     @property
     def server_cpu_per_request_us(self) -> float | None:
         """Microseconds of server CPU per answered request: the cost of one request, which
         moves far less with the machine's load than the rate does."""
-        if not (self.measured and self.cpu and self.aggregate.rps):
+        if not (self.measured and self.cpu and self.figures.rps):
             return None
-        return round(self.cpu["components"]["server"] / 100 / self.aggregate.rps * 1e6)
+        return round(self.cpu["components"]["server"] / 100 / self.figures.rps * 1e6)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,12 +138,24 @@ def read_failures(run_dir: Path) -> list[dict[str, str]]:
         return [dict(row) for row in csv.DictReader(file)]
 
 
-def read_history(run_dir: Path) -> list[dict[str, float | None]]:
+class HistoryRow(TypedDict):
+    """One second of a run's aggregated history (latencies are None before any request)."""
+
+    time: float
+    users: float
+    rps: float
+    failures_per_second: float
+    p50: float | None
+    p95: float | None
+    p99: float | None
+
+
+def read_history(run_dir: Path) -> list[HistoryRow]:
     """The aggregated per-second history: time, users, req/s, p50, p95, p99, failures/s."""
     path = run_dir / f"{CSV_PREFIX}_stats_history.csv"
     if not path.is_file():
         return []
-    rows = []
+    rows: list[HistoryRow] = []
     with path.open(newline="") as file:
         for row in csv.DictReader(file):
             if row["Name"] != "Aggregated":
@@ -154,7 +174,7 @@ def read_history(run_dir: Path) -> list[dict[str, float | None]]:
     return rows
 
 
-def steady_window(history: list[dict[str, float | None]], users: int) -> tuple[float, float]:
+def steady_window(history: list[HistoryRow], users: int) -> tuple[float, float]:
     """From the first second every user ran to the last row: what the figures cover."""
     running = [row["time"] for row in history if row["users"] == users]
     if not running:
@@ -177,5 +197,5 @@ def load_results(output_dir: Path) -> tuple[dict[str, Any], list[RunResult]]:
     path = output_dir / RESULTS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: is {output_dir} a results folder?")
-    document = json.loads(path.read_text())
+    document: dict[str, Any] = json.loads(path.read_text())
     return document, [RunResult.from_dict(run) for run in document["runs"]]

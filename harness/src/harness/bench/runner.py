@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import localservices as services
@@ -25,6 +26,7 @@ from harness.bench import cpu, locust_run, report, seed
 from harness.bench.plan import Run, Timing
 from harness.bench.results import (
     RunResult,
+    Status,
     read_failures,
     read_history,
     read_stats,
@@ -84,12 +86,12 @@ def run_benchmarks(invocation: Invocation, progress: Progress) -> list[RunResult
             result.busy_before_percent = busy
             results.append(result)
         server_versions = machine.server_versions(
-            services.plain_postgres_url(stack.postgres.url), stack.redis.url
+            services.plain_postgres_url(stack.found_postgres.url), stack.found_redis.url
         )
         machine_info = machine.describe(services_line=stack.describe(), servers=server_versions)
 
     progress("Writing the results folder...")
-    document = {
+    document: dict[str, Any] = {
         "started_at": started_at,
         "smoke": invocation.smoke,
         "timing": asdict(invocation.timing),
@@ -103,7 +105,7 @@ def run_benchmarks(invocation: Invocation, progress: Progress) -> list[RunResult
     return results
 
 
-def _check_load(progress: Progress, *, seconds: float) -> dict:
+def _check_load(progress: Progress, *, seconds: float) -> machine.LoadSnapshot:
     progress(f"Checking that the machine is quiet ({seconds:.0f} s)...")
     snapshot = machine.load_snapshot(sample_seconds=seconds)
     load = ", ".join(f"{value:.2f}" for value in snapshot["load_average"])
@@ -112,7 +114,7 @@ def _check_load(progress: Progress, *, seconds: float) -> dict:
     return snapshot
 
 
-def _write_folder(output_dir: Path, document: dict, results: list[RunResult]) -> None:
+def _write_folder(output_dir: Path, document: dict[str, Any], results: list[RunResult]) -> None:
     """results.json, machine.json and machine.md, then the charts and summary.md."""
     write_results(output_dir, document)
     loads = {"load_before": document["load_before"], "load_after": document["load_after"]}
@@ -125,7 +127,7 @@ def _write_folder(output_dir: Path, document: dict, results: list[RunResult]) ->
     report.write_report(output_dir, document, results)
 
 
-def _unmeasured(run: Run, status: str, message: str) -> RunResult:
+def _unmeasured(run: Run, status: Status, message: str) -> RunResult:
     return RunResult(
         name=run.name,
         title=run.title,
@@ -170,7 +172,7 @@ def server_settings(run: Run, stack: Stack, scratch: Path, secret_key: str) -> d
     return {
         "ENVIRONMENT": "production",
         "DATABASE_URL": database.url,
-        "REDIS_URL": stack.redis.url,
+        "REDIS_URL": stack.found_redis.url,
         "REDIS_KEY_PREFIX": stack.redis_prefix(run.name),
         "CACHE_ENABLED": "true" if run.server.cache_enabled else "false",
         "SECRET_KEY": secret_key,
@@ -184,7 +186,9 @@ def server_settings(run: Run, stack: Stack, scratch: Path, secret_key: str) -> d
     }
 
 
-def _token_users(run: Run, users: list[seed.SeededUser], processes: int):
+def _token_users(
+    run: Run, users: list[seed.SeededUser], processes: int
+) -> tuple[list[seed.SeededUser], list[seed.SeededUser]]:
     """(the warm-up's token holders, the measurement's) for the run's kind of tokens."""
     personal = run.users + processes  # spare pairs for uneven spreads over processes
     if run.tokens == "shared":
@@ -270,7 +274,7 @@ def _measure(
             server_pid=running.pid,
             generator_pid=process.pid,
             database_names=stack.database_names,
-            redis_port=urlsplit(stack.redis.url).port,
+            redis_port=urlsplit(stack.found_redis.url).port,
         ).start()
         try:
             status = locust_run.wait(process, measured, say)

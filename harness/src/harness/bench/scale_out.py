@@ -22,9 +22,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -40,8 +42,12 @@ from harness.server import UvicornServer
 SCENARIO = SCENARIOS_DIR / "read_user.py"
 USERS = 32
 SEEDED_USERS = 500
-RUNS = (("1 server, direct", 1, False), ("1 server behind HAProxy", 1, True))
-RUNS += (("2 servers behind HAProxy", 2, True),)
+# (name, servers, behind HAProxy)
+RUNS: tuple[tuple[str, int, bool], ...] = (
+    ("1 server, direct", 1, False),
+    ("1 server behind HAProxy", 1, True),
+    ("2 servers behind HAProxy", 2, True),
+)
 
 
 @dataclass
@@ -77,7 +83,7 @@ def _tree(pid: int) -> list[psutil.Process]:
     return [parent, *parent.children(recursive=True)]
 
 
-def _locust(url: str, seconds: float, csv_prefix: Path, seed_file: Path) -> subprocess.Popen:
+def _locust(url: str, seconds: float, csv_prefix: Path, seed_file: Path) -> subprocess.Popen[bytes]:
     command = [
         *(sys.executable, "-m", "locust", "-f", str(SCENARIO), "--headless"),
         *("--host", url, "--users", str(USERS), "--spawn-rate", str(USERS)),
@@ -101,7 +107,7 @@ def measure(name: str, servers: list[UvicornServer], proxy: Proxy | None, work_d
     _locust(url, 3, warmup, seed_file).wait()
     prefix = work_dir / f"{len(servers)}-{bool(proxy)}"
     server_processes = [p for s in servers for p in _tree(s.pid)]
-    proxy_processes = _tree(proxy.process.pid) if proxy else []
+    proxy_processes = _tree(proxy.pid) if proxy else []
     locust = _locust(url, seconds, prefix, seed_file)
     locust_processes = _tree(locust.pid)
     before = [_cpu_seconds(group) for group in (server_processes, proxy_processes)]
@@ -137,7 +143,7 @@ def measure(name: str, servers: list[UvicornServer], proxy: Proxy | None, work_d
     )
 
 
-def run(seconds: float, work_dir: Path, say) -> dict:
+def run(seconds: float, work_dir: Path, say: Callable[[str], None]) -> dict[str, Any]:
     postgres, redis = services.find_postgres(), services.find_redis()
     load_before = os.getloadavg()[0]
     runs = []
@@ -185,7 +191,7 @@ def run(seconds: float, work_dir: Path, say) -> dict:
     }
 
 
-def summary(results: dict) -> str:
+def summary(results: dict[str, Any]) -> str:
     rates = [
         "| run | requests/s | p50 ms | p99 ms | failures | cores busy |",
         "|---|---|---|---|---|---|",
@@ -227,7 +233,7 @@ def summary(results: dict) -> str:
     )
 
 
-def run_scale_out(seconds: float, baseline: bool, say) -> int:
+def run_scale_out(seconds: float, baseline: bool, say: Callable[[str], None]) -> int:
     """Measure, write the results folder (and the baseline), say the table; 0 without
     failures."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

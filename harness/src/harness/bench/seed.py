@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import asyncpg
 import httpx
@@ -47,7 +49,13 @@ def seed_email(index: int) -> str:
 
 # The finished service's argon2 defaults (final/app/config.py; a test keeps them equal), so a
 # login verifies the seeded hash without rehashing it. The chapters verify it as it is.
-SEED_HASH_PARAMETERS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 1}
+class HashParameters(TypedDict):
+    time_cost: int
+    memory_cost: int  # KiB
+    parallelism: int
+
+
+SEED_HASH_PARAMETERS: HashParameters = {"time_cost": 3, "memory_cost": 65536, "parallelism": 1}
 
 
 def password_hash() -> str:
@@ -69,7 +77,7 @@ ORDER BY ordinal_position
 """
 
 
-def _value_makers(hashed: str, now: datetime) -> dict:
+def _value_makers(hashed: str, now: datetime) -> dict[str, Callable[[int], object]]:
     """What each column a chapter's `users` table may have gets, by column name."""
     return {
         "email": seed_email,

@@ -52,6 +52,20 @@ class Stack:
     def __exit__(self, *exc_info: object) -> None:
         self._cleanup.close()
 
+    @property
+    def found_postgres(self) -> services.Service:
+        """PostgreSQL, once the stack is entered."""
+        if self.postgres is None:
+            raise StackError("the stack is not entered: use it as a context manager")
+        return self.postgres
+
+    @property
+    def found_redis(self) -> services.Service:
+        """Redis, once the stack is entered."""
+        if self.redis is None:
+            raise StackError("the stack is not entered: use it as a context manager")
+        return self.redis
+
     def describe(self) -> str:
         return services.announce(*(s for s in (self.postgres, self.redis) if s is not None))
 
@@ -63,7 +77,7 @@ class Stack:
         """A database of this run's own for `tree`: created, migrated and seeded once."""
         if tree.label not in self._databases:
             url = self._cleanup.enter_context(
-                services.temporary_database(self.postgres.url, label="bench")
+                services.temporary_database(self.found_postgres.url, label="bench")
             )
             migrate(tree, url)
             users = seed.seed_users(services.plain_postgres_url(url), count=self.seeded_users)

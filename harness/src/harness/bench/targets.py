@@ -15,7 +15,7 @@ from harness.bench.plan import (
     JOURNEY_USERS,
     UNCACHED_READ_RUN,
 )
-from harness.bench.results import RunResult
+from harness.bench.results import Figures, RunResult
 
 CACHED_SHARE_OF_CEILING = 0.40
 UNCACHED_SHARE_OF_CEILING = 0.12
@@ -40,19 +40,24 @@ class TargetResult:
         return {**asdict(self), "verdict": self.verdict}
 
 
-def _missing(name: str, threshold: str, *runs: RunResult | None) -> TargetResult | None:
-    absent = [run for run in runs if run is None or not run.measured]
-    if not absent:
-        return None
+def _not_measured(name: str, threshold: str) -> TargetResult:
     return TargetResult(name, threshold, "not measured", None, "a run it needs did not run")
 
 
-def _share(name: str, run: RunResult | None, ceiling: RunResult | None, floor: float):
+def _figures(run: RunResult | None) -> Figures | None:
+    """A run's aggregate if it ran and was measured, else None."""
+    return run.figures if run is not None and run.measured else None
+
+
+def _share(
+    name: str, run: RunResult | None, ceiling: RunResult | None, floor: float
+) -> TargetResult:
     threshold = f"≥ {floor:.0%} of the ceiling"
-    if missing := _missing(name, threshold, run, ceiling):
-        return missing
-    share = run.rps / ceiling.rps
-    figure = f"{share:.1%} ({run.rps:,.0f} of {ceiling.rps:,.0f} req/s)"
+    measured, bare = _figures(run), _figures(ceiling)
+    if measured is None or bare is None:
+        return _not_measured(name, threshold)
+    share = measured.rps / bare.rps
+    figure = f"{share:.1%} ({measured.rps:,.0f} of {bare.rps:,.0f} req/s)"
     return TargetResult(name, threshold, figure, share >= floor)
 
 
@@ -80,33 +85,38 @@ def evaluate(runs: list[RunResult], *, judged: bool = True) -> list[TargetResult
     ]
 
     name, threshold = "Cache on vs cache off (same read)", f"≥ {CACHE_SPEEDUP:.0f}×"
-    if not (missing := _missing(name, threshold, cached, uncached)):
-        speedup = cached.rps / uncached.rps
-        figure = f"{speedup:.2f}× ({cached.rps:,.0f} vs {uncached.rps:,.0f} req/s)"
+    with_cache, without_cache = _figures(cached), _figures(uncached)
+    if with_cache is not None and without_cache is not None:
+        speedup = with_cache.rps / without_cache.rps
+        figure = f"{speedup:.2f}× ({with_cache.rps:,.0f} vs {without_cache.rps:,.0f} req/s)"
         results.append(TargetResult(name, threshold, figure, speedup >= CACHE_SPEEDUP))
     else:
-        results.append(missing)
+        results.append(_not_measured(name, threshold))
 
     name = f"Journey p99, {JOURNEY_USERS} users on {JOURNEY_WORKERS} workers"
     threshold = f"< {JOURNEY_P99_MS:.0f} ms"
-    if not (missing := _missing(name, threshold, journey)):
-        p99 = journey.aggregate.p99
+    journey_figures = _figures(journey)
+    if journey is not None and journey_figures is not None:
+        p99 = journey_figures.p99
         shape_ok = journey.users == JOURNEY_USERS and journey.workers == JOURNEY_WORKERS
         note = "" if shape_ok else f"ran with {journey.users} users: not the target's shape"
         met = (p99 is not None and p99 < JOURNEY_P99_MS) if shape_ok else None
         results.append(TargetResult(name, threshold, f"{p99:.0f} ms", met, note))
-        failures = journey.aggregate.failures
+        failures = journey_figures.failures
         results.append(
             TargetResult(
                 "Journey without failures",
                 "0 failures",
-                f"{failures:,} of {journey.aggregate.requests:,} requests",
+                f"{failures:,} of {journey_figures.requests:,} requests",
                 failures == 0 if shape_ok else None,
                 note,
             )
         )
     else:
-        results += [missing, _missing("Journey without failures", "0 failures", journey)]
+        results += [
+            _not_measured(name, threshold),
+            _not_measured("Journey without failures", "0 failures"),
+        ]
 
     if not judged:
         results = [

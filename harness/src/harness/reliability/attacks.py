@@ -64,7 +64,7 @@ def read_junit(path: Path) -> list[AttackOutcome]:
             AttackOutcome(
                 area=AREAS.get(module, module),
                 test=case.get("name", ""),
-                statement=properties.get("statement", ""),
+                statement=properties.get("statement") or "",
                 outcome=outcome,
                 message=message,
             )

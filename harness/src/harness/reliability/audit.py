@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from harness.reliability.checks import fetch
+from harness.reliability.load import JournalRecord, RenameRecord
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Audit:
         return found
 
 
-def audit(database_url: str, journal: dict, email_domain: str) -> Audit:
+def audit(database_url: str, journal: JournalRecord, email_domain: str) -> Audit:
     rows = fetch(
         database_url,
         "SELECT id::text AS id, lower(email) AS email, full_name FROM users WHERE email LIKE $1",
@@ -63,7 +64,7 @@ def audit(database_url: str, journal: dict, email_domain: str) -> Audit:
             result.applied_unacknowledged += 1
 
     names = {row["id"]: row["full_name"] for row in rows}
-    renames_by_user: dict[str, list[dict]] = {}
+    renames_by_user: dict[str, list[RenameRecord]] = {}
     for rename in journal["renames"]:
         renames_by_user.setdefault(rename["user_id"], []).append(rename)
     for user_id, renames in renames_by_user.items():
@@ -73,7 +74,7 @@ def audit(database_url: str, journal: dict, email_domain: str) -> Audit:
     return result
 
 
-def acceptable_names(renames: list[dict]) -> set[str | None]:
+def acceptable_names(renames: list[RenameRecord]) -> set[str]:
     """The last acknowledged name, and any sent after it whose outcome the client never
     learnt (no answer, or a 503 while the database was away)."""
     acknowledged = [i for i, r in enumerate(renames) if r["answer"] == 200]

@@ -15,18 +15,19 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 import localservices as services
-from harness.reliability.stack import METRICS_TOKEN
+from harness.reliability.stack import METRICS_TOKEN, OwnRedis
 
 
-async def _fetch(database_url: str, query: str, *args):
+async def _fetch(database_url: str, query: str, *args: object) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(services.plain_postgres_url(database_url), timeout=10)
     try:
-        return await connection.fetch(query, *args)
+        rows: list[asyncpg.Record] = await connection.fetch(query, *args)  # asyncpg: untyped
+        return rows
     finally:
         await connection.close()
 
 
-def fetch(database_url: str, query: str, *args) -> list[asyncpg.Record]:
+def fetch(database_url: str, query: str, *args: object) -> list[asyncpg.Record]:
     return asyncio.run(_fetch(database_url, query, *args))
 
 
@@ -42,7 +43,7 @@ def terminate_backends(database_url: str, app_name: str) -> int:
     return sum(1 for row in rows if row[0])
 
 
-def backend_states(database_url: str, app_name: str) -> Counter:
+def backend_states(database_url: str, app_name: str) -> Counter[str]:
     """The service's PostgreSQL connections by state (`idle`, `active`, ...)."""
     rows = fetch(
         database_url,
@@ -88,7 +89,7 @@ class Idle:
 
 
 def idle_state(
-    *, server_urls: list[str], database_url: str, app_name: str, redis, redis_limit: int
+    *, server_urls: list[str], database_url: str, app_name: str, redis: OwnRedis, redis_limit: int
 ) -> Idle:
     return Idle(
         pool_in_use=sum(metric_total(url, "db_pool_connections_in_use") for url in server_urls),

@@ -19,11 +19,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.reliability.audit import Audit, audit
 from harness.reliability.checks import Idle, idle_state, terminate_backends
+from harness.reliability.load import AttemptRecord, JournalRecord, Spec
 from harness.reliability.stack import Stack
 from harness.server import UvicornServer
 
@@ -101,7 +104,7 @@ class DrillReport:
     problems: list[str]
 
 
-def outcome(attempt: dict) -> str:
+def outcome(attempt: AttemptRecord) -> str:
     if attempt["transport"] == "refused":
         return REFUSED
     if attempt["transport"] == "cut":
@@ -109,6 +112,7 @@ def outcome(attempt: dict) -> str:
     if attempt["wrong_data"]:
         return f"wrong data: {attempt['wrong_data']}"
     status, code = attempt["status"], attempt["code"]
+    assert status is not None, "an attempt without a transport failure has an answer"
     if 200 <= status < 300:
         return "ok"
     if status == 409 and attempt["action"] == "register":
@@ -120,7 +124,9 @@ def outcome(attempt: dict) -> str:
     return f"{status} {code}"
 
 
-def _phase_problems(fault: Fault, during: list[dict], after: list[dict]) -> list[str]:
+def _phase_problems(
+    fault: Fault, during: list[AttemptRecord], after: list[AttemptRecord]
+) -> list[str]:
     problems = []
     for attempt in during:
         kind = outcome(attempt)
@@ -136,7 +142,7 @@ def _phase_problems(fault: Fault, during: list[dict], after: list[dict]) -> list
     return problems
 
 
-def phase_of(attempt: dict, faults: list[Fault]) -> tuple[int, str]:
+def phase_of(attempt: AttemptRecord, faults: list[Fault]) -> tuple[int, str]:
     """(fault index, "during" or "after"), or (-1, "before") for the baseline. An attempt
     that overlaps a fault belongs to it, even if it started before."""
     for number, fault in enumerate(faults):
@@ -148,16 +154,18 @@ def phase_of(attempt: dict, faults: list[Fault]) -> tuple[int, str]:
     return -1, "before"
 
 
-def _by_action(attempts: list[dict]) -> dict[str, dict[str, int]]:
-    actions: dict[str, Counter] = {}
+def _by_action(attempts: list[AttemptRecord]) -> dict[str, dict[str, int]]:
+    actions: dict[str, Counter[str]] = {}
     for attempt in attempts:
         actions.setdefault(attempt["action"], Counter())[outcome(attempt)] += 1
     return {action: dict(counts) for action, counts in sorted(actions.items())}
 
 
-def judge(faults: list[Fault], attempts: list[dict]) -> tuple[dict, list[FaultOutcome]]:
+def judge(
+    faults: list[Fault], attempts: list[AttemptRecord]
+) -> tuple[dict[str, int], list[FaultOutcome]]:
     """Split the attempts by fault and phase, count their outcomes and list what is wrong."""
-    phases: dict[tuple[int, str], list[dict]] = {}
+    phases: dict[tuple[int, str], list[AttemptRecord]] = {}
     for attempt in attempts:
         phases.setdefault(phase_of(attempt, faults), []).append(attempt)
     outcomes = []
@@ -212,7 +220,7 @@ def terminate_postgres_connections(stack: Stack, app_name: str, timing: DrillTim
 
 def kill_one_server(server: UvicornServer, number: int, timing: DrillTiming) -> Fault:
     started = time.time()
-    pid = server.process.pid
+    pid = server.pid
     server.kill()
     time.sleep(timing.fault_seconds)
     server.start()  # as an orchestrator replaces a dead container
@@ -234,7 +242,7 @@ def run_drill(stack: Stack, work_dir: Path, timing: DrillTiming) -> DrillReport:
     app_name = settings["APP_NAME"]
     servers = [stack.server(name, settings, work_dir) for name in ("A", "B")]
     spec_path, result_path = work_dir / "load-spec.json", work_dir / "load.json"
-    spec = {
+    spec: Spec = {
         "servers": [server.url for server in servers],
         "clients": timing.clients,
         "think_seconds": list(timing.think_seconds),
@@ -242,7 +250,7 @@ def run_drill(stack: Stack, work_dir: Path, timing: DrillTiming) -> DrillReport:
         "max_seconds": 3600,  # a safety net: the drill stops the load itself
     }
     spec_path.write_text(json.dumps(spec))
-    load: subprocess.Popen | None = None
+    load: subprocess.Popen[bytes] | None = None
     try:
         for server in servers:
             server.start()
@@ -254,12 +262,13 @@ def run_drill(stack: Stack, work_dir: Path, timing: DrillTiming) -> DrillReport:
             )
         load_started = time.time()
         time.sleep(timing.warmup_seconds)
-        faults = []
-        for inject in (
+        faults: list[Fault] = []
+        injections: tuple[Callable[[], Fault], ...] = (
             lambda: stop_redis(stack, timing),
             lambda: terminate_postgres_connections(stack, app_name, timing),
             lambda: kill_one_server(servers[1], 1, timing),
-        ):
+        )
+        for inject in injections:
             fault = inject()
             if faults:
                 faults[-1].ended = fault.started
@@ -270,7 +279,7 @@ def run_drill(stack: Stack, work_dir: Path, timing: DrillTiming) -> DrillReport:
         if load.wait(timeout=60) != 0:
             raise RuntimeError(f"the load process failed: see {work_dir / 'load.log'}")
         seconds = time.time() - load_started
-        journal = json.loads(result_path.read_text())
+        journal: JournalRecord = json.loads(result_path.read_text())
         time.sleep(0.5)  # the last answers' connections go back to their pools
         idle = idle_state(
             server_urls=[server.url for server in servers],
@@ -318,7 +327,7 @@ def _proof_the_faults_bit(outcomes: list[FaultOutcome]) -> list[str]:
     return problems
 
 
-def report_dict(report: DrillReport) -> dict:
+def report_dict(report: DrillReport) -> dict[str, Any]:
     data = asdict(report)
     for fault, result in zip(data["faults"], report.faults, strict=True):
         fault["requests_during"] = result.requests_during

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.reliability.checks import metric_total
 from harness.reliability.stack import Stack
@@ -32,7 +33,7 @@ class FuzzResult:
     operations: int
     test_cases: int
     requests_answered: int  # by the server, the fuzzer's own accounts included
-    failures: list[dict]  # Schemathesis' failure groups (code, title, operations)
+    failures: list[dict[str, Any]]  # Schemathesis' failure groups (code, title, operations)
     errors: list[str]
     answers: dict[str, list[int]]  # operation -> the statuses it answered
     output_tail: str

@@ -24,6 +24,7 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from typing import Any, TypedDict, TypeGuard
 
 import httpx
 
@@ -79,6 +80,48 @@ class Journal:
     renames: list[Rename] = field(default_factory=list)
 
 
+class Spec(TypedDict):
+    """What the drill asks of the load (SPEC.json)."""
+
+    servers: list[str]  # base URLs, tried in turn
+    clients: int
+    think_seconds: list[float]  # [low, high]
+    email_domain: str
+    max_seconds: float  # a safety net: the drill stops the load itself
+
+
+# The journal as RESULT.json holds it (`asdict(Journal)`), which the drill reads back.
+class AttemptRecord(TypedDict):
+    started: float
+    ended: float
+    action: str
+    server: int
+    status: int | None
+    code: str | None
+    transport: str | None
+    problem: bool
+    retry_after: bool
+    wrong_data: str | None
+
+
+class RegistrationRecord(TypedDict):
+    email: str
+    user_id: str | None
+    answers: list[int | str]
+
+
+class RenameRecord(TypedDict):
+    user_id: str
+    value: str
+    answer: int | str
+
+
+class JournalRecord(TypedDict):
+    attempts: list[AttemptRecord]
+    registrations: list[RegistrationRecord]
+    renames: list[RenameRecord]
+
+
 class Cluster:
     """The servers, tried in turn; a refused connection moves on to the next one."""
 
@@ -94,7 +137,9 @@ class Cluster:
         for client in self.clients:
             await client.aclose()
 
-    async def request(self, action: str, method: str, path: str, **kwargs) -> httpx.Response | str:
+    async def request(
+        self, action: str, method: str, path: str, **kwargs: Any
+    ) -> httpx.Response | str:
         """The response, or "cut" when a server took the request and gave no answer."""
         first = next(self._turn)
         for offset in range(len(self.clients)):
@@ -112,7 +157,15 @@ class Cluster:
             return response
         return "refused"
 
-    def _record(self, action, server, started, response, *, transport=None) -> None:
+    def _record(
+        self,
+        action: str,
+        server: int,
+        started: float,
+        response: httpx.Response | None,
+        *,
+        transport: str | None = None,
+    ) -> None:
         attempt = Attempt(started, time.time(), action, server, None, transport=transport)
         if response is not None:
             attempt.status = response.status_code
@@ -127,12 +180,12 @@ class Cluster:
         self.journal.attempts[-1].wrong_data = detail
 
 
-def _answered(answer: httpx.Response | str, status: int) -> bool:
+def _answered(answer: httpx.Response | str, status: int) -> TypeGuard[httpx.Response]:
     return isinstance(answer, httpx.Response) and answer.status_code == status
 
 
 class VirtualClient:
-    def __init__(self, number: int, cluster: Cluster, spec: dict, stop: asyncio.Event) -> None:
+    def __init__(self, number: int, cluster: Cluster, spec: Spec, stop: asyncio.Event) -> None:
         self.number = number
         self.cluster = cluster
         self.spec = spec
@@ -142,6 +195,12 @@ class VirtualClient:
         self.headers: dict[str, str] = {}
         self.renames = itertools.count()
         self.random = random.Random(number)
+
+    @property
+    def my_id(self) -> str:
+        """The client's own account, which `start()` made before any action runs."""
+        assert self.user_id is not None, "an action ran before start() made the account"
+        return self.user_id
 
     def new_email(self) -> str:
         return f"c{self.number}-{uuid.uuid4().hex[:12]}@{self.spec['email_domain']}"
@@ -193,11 +252,11 @@ class VirtualClient:
 
     async def read_me(self) -> None:
         answer = await self.cluster.request("read_me", "GET", "/users/me", headers=self.headers)
-        await self._check_user(answer, self.user_id)
+        await self._check_user(answer, self.my_id)
 
     async def read_other(self) -> None:
         recent = self.cluster.journal.registrations[-50:]
-        user_id = self.random.choice([r.user_id for r in recent if r.user_id] or [self.user_id])
+        user_id = self.random.choice([r.user_id for r in recent if r.user_id] or [self.my_id])
         answer = await self.cluster.request(
             "read_other", "GET", f"/users/{user_id}", headers=self.headers
         )
@@ -209,23 +268,23 @@ class VirtualClient:
             "rename_me", "PATCH", "/users/me", json={"full_name": value}, headers=self.headers
         )
         status = answer if isinstance(answer, str) else answer.status_code
-        self.cluster.journal.renames.append(Rename(self.user_id, value, status))
+        self.cluster.journal.renames.append(Rename(self.my_id, value, status))
         if _answered(answer, 200) and answer.json()["full_name"] != value:
             self.cluster.flag_wrong_data(f"renamed to {value!r}, answered another name")
         await self._log_in_again_if_refused(answer)
 
-    async def _log_in_again_if_refused(self, answer) -> None:
+    async def _log_in_again_if_refused(self, answer: httpx.Response | str) -> None:
         # Never expected (the drill counts the 401 as an error), but the client carries on.
         if isinstance(answer, httpx.Response) and answer.status_code == 401:
             await self.log_in()
 
-    async def _check_user(self, answer, user_id: str) -> None:
+    async def _check_user(self, answer: httpx.Response | str, user_id: str) -> None:
         if _answered(answer, 200) and answer.json()["id"] != user_id:
             self.cluster.flag_wrong_data(f"asked for {user_id}, got another user")
         await self._log_in_again_if_refused(answer)
 
 
-async def run(spec: dict) -> Journal:
+async def run(spec: Spec) -> Journal:
     journal = Journal()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -249,7 +308,7 @@ async def run(spec: dict) -> Journal:
 def main() -> None:
     spec_path, result_path = sys.argv[1:3]
     with open(spec_path, encoding="utf-8") as file:
-        spec = json.load(file)
+        spec: Spec = json.load(file)
     journal = asyncio.run(run(spec))
     with open(result_path, "w", encoding="utf-8") as file:
         json.dump(asdict(journal), file)

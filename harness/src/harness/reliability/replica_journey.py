@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from locust import events
+from locust.env import Environment
 
 from harness.bench.scenarios.journey import JourneyUser
 
@@ -21,20 +23,26 @@ JOURNAL_ENV = "REPLICA_JOURNAL"
 _journal = open(os.environ[JOURNAL_ENV], "a", buffering=1, encoding="utf-8")  # noqa: SIM115
 
 
-def _write(kind: str, **fields) -> None:
+def _write(kind: str, **fields: object) -> None:
     _journal.write(json.dumps({"kind": kind, **fields}) + "\n")
 
 
 class ReplicaJourneyUser(JourneyUser):
     """The journey's user, whose requests say whose they are (for the audit of renames)."""
 
-    def context(self) -> dict:
+    def context(self) -> dict[str, str | None]:
         return {"email": getattr(self, "email", None)}
 
 
 @events.request.add_listener
 def _write_down(
-    request_type, name, response_time, response=None, context=None, exception=None, **kwargs
+    request_type: str,
+    name: str,
+    response_time: float,
+    response: Any = None,  # Locust's client's response: requests' or its own (FastHttpUser)
+    context: dict[str, Any] | None = None,
+    exception: BaseException | None = None,
+    **kwargs: Any,
 ) -> None:
     started = kwargs.get("start_time") or 0.0
     status = getattr(response, "status_code", 0) or 0
@@ -51,5 +59,5 @@ def _write_down(
 
 
 @events.quitting.add_listener
-def _close(environment, **kwargs) -> None:
+def _close(environment: Environment, **kwargs: Any) -> None:
     _journal.flush()

@@ -24,9 +24,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple, TypedDict
 
 import httpx
 import redis
@@ -103,7 +105,9 @@ class ReplicaReport:
 
 
 @contextmanager
-def replica_stack(postgres_url: str, redis_url: str, key_prefix: str, work_dir: Path):
+def replica_stack(
+    postgres_url: str, redis_url: str, key_prefix: str, work_dir: Path
+) -> Iterator[tuple[str, list[UvicornServer], Proxy]]:
     """A migrated database of the drill's own, three servers and the proxy; all removed at
     the end, the drill's Redis keys included."""
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -250,7 +254,9 @@ def _seed(database_url: str, proxy: Proxy, work_dir: Path, timing: ReplicaTiming
     return seed.write_seed_file(work_dir / "seed.json", users=users, tokens=tokens, has_auth=True)
 
 
-def _locust(proxy: Proxy, seed_file: Path, journal: Path, work_dir: Path, users: int):
+def _locust(
+    proxy: Proxy, seed_file: Path, journal: Path, work_dir: Path, users: int
+) -> subprocess.Popen[bytes]:
     command = [
         *(sys.executable, "-m", "locust", "-f", str(JOURNEY), "ReplicaJourneyUser"),
         *("--headless", "--host", proxy.url, "--users", str(users)),
@@ -269,17 +275,48 @@ def _locust(proxy: Proxy, seed_file: Path, journal: Path, work_dir: Path, users:
     )
 
 
-def read_journal(path: Path) -> dict[str, list]:
+class RequestRow(NamedTuple):
+    """One request Locust made (a JSON array in the journal)."""
+
+    started: float  # epoch seconds
+    method: str
+    name: str
+    milliseconds: float
+    status: int  # 0: no answer
+    failed: bool
+
+
+class Registered(TypedDict):
+    id: str
+    email: str
+
+
+class RenameEvent(TypedDict):
+    email: str  # the journey's user, who has an email before any request
+    at: float
+    answer: int  # the status (0: no answer)
+    value: str | None  # the name the service answered, for a 200
+
+
+class ReplicaJournal(TypedDict):
+    requests: list[RequestRow]
+    registered: list[Registered]
+    renames: list[RenameEvent]
+
+
+def read_journal(path: Path) -> ReplicaJournal:
     """What replica_journey.py wrote, one JSON line per event: {"requests": [row, ...],
     "registered": [{id, email}, ...], "renames": [{email, at, answer, value}, ...]}."""
-    journal: dict[str, list] = {"requests": [], "registered": [], "renames": []}
+    journal: ReplicaJournal = {"requests": [], "registered": [], "renames": []}
     for line in path.read_text().splitlines():
         event = json.loads(line)
         kind = event.pop("kind")
         if kind == "request":
-            journal["requests"].append(event["row"])
+            journal["requests"].append(RequestRow(*event["row"]))
+        elif kind == "registered":
+            journal["registered"].append(event)
         else:
-            journal["registered" if kind == "registered" else "renames"].append(event)
+            journal["renames"].append(event)
     return journal
 
 
@@ -304,7 +341,7 @@ def _percentile(values: list[float], share: float) -> float:
     return round(statistics.quantiles(values, n=100, method="inclusive")[int(share) - 1], 1)
 
 
-def _phase(name: str, requests: list[list], start: float, end: float) -> Phase:
+def _phase(name: str, requests: list[RequestRow], start: float, end: float) -> Phase:
     inside = [r for r in requests if start <= r[0] < end]
     failed = [r for r in inside if r[5]]
     times = [r[3] for r in inside]
@@ -323,7 +360,7 @@ def _phase(name: str, requests: list[list], start: float, end: float) -> Phase:
 # --- 3. the audit ----------------------------------------------------------------------------
 
 
-def _audit(database_url: str, journal: dict) -> tuple[list[str], list[str]]:
+def _audit(database_url: str, journal: ReplicaJournal) -> tuple[list[str], list[str]]:
     """(registrations acknowledged but missing, users whose acknowledged rename was lost)."""
     rows = fetch(database_url, "SELECT id::text AS id, lower(email) AS email, full_name FROM users")
     by_id = {row["id"]: row for row in rows}
@@ -333,7 +370,7 @@ def _audit(database_url: str, journal: dict) -> tuple[list[str], list[str]]:
         for r in journal["registered"]
         if r["id"] not in by_id or by_id[r["id"]]["email"] != r["email"].lower()
     ]
-    renames: dict[str, list[dict]] = {}
+    renames: dict[str, list[RenameEvent]] = {}
     for rename in sorted(journal["renames"], key=lambda r: r["at"]):
         renames.setdefault(rename["email"], []).append(rename)
     lost_renames = []
@@ -350,9 +387,10 @@ def _audit(database_url: str, journal: dict) -> tuple[list[str], list[str]]:
     return lost, lost_renames
 
 
-def _newer(name: str, attempts: list[dict]) -> bool:
+def _newer(name: str, attempts: list[RenameEvent]) -> bool:
     """The journey numbers its names in order ("Journey User 17"): is `name` a later one?"""
-    acknowledged = [r["value"] for r in attempts if r["answer"] == 200]
+    # A 200 answers the name it set (the journey never sends a null one).
+    acknowledged = [r["value"] for r in attempts if r["answer"] == 200 and r["value"] is not None]
     number = name.rsplit(" ", 1)[-1]
     return number.isdigit() and all(int(number) > int(v.rsplit(" ", 1)[-1]) for v in acknowledged)
 
@@ -365,12 +403,14 @@ def run_replica_drill(
 ) -> ReplicaReport:
     with replica_stack(postgres_url, redis_url, key_prefix, work_dir) as stack:
         database_url, servers, proxy = stack
-        checks, problems = {}, []
-        for name, check in (
+        checks: dict[str, str] = {}
+        problems: list[str] = []
+        cross_checks: tuple[tuple[str, Callable[[], tuple[str, list[str]]]], ...] = (
             ("logout", lambda: check_logout(proxy, servers)),
             ("login limit", lambda: check_login_limit(proxy)),
             ("guess limit", lambda: check_guess_limit(proxy)),
-        ):
+        )
+        for name, check in cross_checks:
             checks[name], found = check()
             problems += found
         seed_file = _seed(database_url, proxy, work_dir, timing)
@@ -382,7 +422,7 @@ def run_replica_drill(
             time.sleep(timing.warmup_seconds)
             killed_at = time.time()
             victim = servers[KILLED]
-            pid = victim.process.pid
+            pid = victim.pid
             victim.kill()
             time.sleep(timing.down_seconds)
             victim.start()  # returns once /health/ready answers
@@ -450,5 +490,5 @@ def _judge(report: ReplicaReport) -> list[str]:
     return problems
 
 
-def report_dict(report: ReplicaReport) -> dict:
+def report_dict(report: ReplicaReport) -> dict[str, Any]:
     return asdict(report)

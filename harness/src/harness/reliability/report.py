@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 
-def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+# results.json: the JSON document of a run, one section per check that ran (run.py builds
+# it from the checks' dataclasses; a page can be written again from it long after).
+Results = dict[str, Any]
+
+
+def _table(header: list[str], rows: Sequence[Sequence[object]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += [
         "| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows
@@ -15,7 +22,7 @@ def _outcomes(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def render(results: dict) -> str:
+def render(results: Results) -> str:
     lines = [
         "# Reliability and security figures",
         "",
@@ -41,7 +48,7 @@ def _marked(section: str, lines: list[str]) -> list[str]:
     return [f"<!-- section: {section} -->", *lines, f"<!-- end of section: {section} -->", ""]
 
 
-def update(page: str, results: dict) -> str:
+def update(page: str, results: Results) -> str:
     """The page with the sections of the checks in `results` replaced (or added at the end),
     each saying when it was run; the rest of the page, its summary included, is kept."""
     for section in SECTIONS:
@@ -64,12 +71,12 @@ def update(page: str, results: dict) -> str:
     return page.rstrip() + "\n"
 
 
-def _code(results: dict) -> str:
+def _code(results: Results) -> str:
     # results.json files from before the suite recorded its commit.
     return str(results.get("code", "a commit it did not record"))
 
 
-def _load(results: dict) -> str:
+def _load(results: Results) -> str:
     load = results["machine"]["summary"]
     return (
         f"load average {load['load_min']} to {load['load_max']}, all cores "
@@ -77,14 +84,14 @@ def _load(results: dict) -> str:
     )
 
 
-def _verdict(results: dict) -> str:
+def _verdict(results: Results) -> str:
     problems = results["problems"]
     if not problems:
         return "every check passed"
     return f"{len(problems)} problems: " + "; ".join(problems[:5])
 
 
-def _summary(results: dict) -> list[str]:
+def _summary(results: Results) -> list[str]:
     rows = []
     if fuzz := results.get("fuzz"):
         rows.append(
@@ -148,7 +155,7 @@ def _errors(outcomes: dict[str, int]) -> int:
     return sum(n for kind, n in outcomes.items() if not kind.startswith(designed))
 
 
-def _machine(results: dict) -> list[str]:
+def _machine(results: Results) -> list[str]:
     machine, load = results["machine"], results["machine"]["summary"]
     return [
         "## The machine during the run",
@@ -164,7 +171,7 @@ def _machine(results: dict) -> list[str]:
     ]
 
 
-def _fuzz(fuzz: dict) -> list[str]:
+def _fuzz(fuzz: Results) -> list[str]:
     rows = [[label, " ".join(map(str, codes))] for label, codes in sorted(fuzz["answers"].items())]
     failures = [
         f"- {f['code']} {f['title']}: {', '.join(f['operations'])}" for f in fuzz["failures"]
@@ -188,9 +195,9 @@ def _fuzz(fuzz: dict) -> list[str]:
     ]
 
 
-def _attack_rows(outcomes: list[dict]) -> list[list[object]]:
+def _attack_rows(outcomes: list[Results]) -> list[list[object]]:
     """One row per test; a parametrized test's cases are listed in it."""
-    tests: dict[str, list[dict]] = {}
+    tests: dict[str, list[Results]] = {}
     for outcome in outcomes:
         tests.setdefault(outcome["test"].split("[")[0], []).append(outcome)
     rows = []
@@ -207,7 +214,7 @@ def _attack_rows(outcomes: list[dict]) -> list[list[object]]:
     return rows
 
 
-def _attacks(attacks: dict) -> list[str]:
+def _attacks(attacks: Results) -> list[str]:
     lines = [
         "## Attacks",
         "",
@@ -229,7 +236,7 @@ def _attacks(attacks: dict) -> list[str]:
     return lines
 
 
-def _faults(faults: dict) -> list[str]:
+def _faults(faults: Results) -> list[str]:
     rows, by_action = [], []
     for fault in faults["faults"]:
         after = fault["after"]
@@ -303,7 +310,7 @@ def _faults(faults: dict) -> list[str]:
     ]
 
 
-def _soak(soak: dict) -> list[str]:
+def _soak(soak: Results) -> list[str]:
     samples = soak["memory_samples_mib"]
     every = max(1, len(samples) // 12)
     idle = soak["idle"]
@@ -333,7 +340,7 @@ def _soak(soak: dict) -> list[str]:
     ]
 
 
-def _replicas(replicas: dict) -> list[str]:
+def _replicas(replicas: Results) -> list[str]:
     phases = [
         [
             phase["name"],

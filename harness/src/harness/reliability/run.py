@@ -20,6 +20,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 import localservices as services
 from harness.machine import MachineSampler
@@ -29,7 +30,7 @@ from harness.reliability.drill import DrillTiming, report_dict, run_drill
 from harness.reliability.fuzz import run_schemathesis
 from harness.reliability.replicas import ReplicaTiming, run_replica_drill
 from harness.reliability.replicas import report_dict as replica_report_dict
-from harness.reliability.report import render, update
+from harness.reliability.report import Results, render, update
 from harness.reliability.soak import SoakTiming, run_soak
 from harness.reliability.stack import suite_stack
 
@@ -69,10 +70,10 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def run(checks: list[str], plan: Plan, work_dir: Path) -> dict:
+def run(checks: list[str], plan: Plan, work_dir: Path) -> Results:
     postgres = services.find_postgres()
     redis = services.find_redis()
-    results: dict = {"services": services.announce(postgres, redis).removeprefix("services: ")}
+    results: Results = {"services": services.announce(postgres, redis).removeprefix("services: ")}
     say(results["services"] + "; the suite's own Redis and database are made for the run")
     with MachineSampler() as machine, suite_stack(postgres.url, work_dir / "stack") as stack:
         if "fuzz" in checks:
@@ -130,7 +131,7 @@ def code_version(folder: Path = FINAL_DIR) -> str:
     return f"commit `{commit}`" + (" with uncommitted changes in final/" if dirty else "")
 
 
-def problems_of(results: dict) -> list[str]:
+def problems_of(results: Results) -> list[str]:
     problems = []
     if fuzz := results.get("fuzz"):
         problems += [f"fuzz: {f['code']} {f['title']}" for f in fuzz["failures"]]
@@ -154,7 +155,7 @@ def problems_of(results: dict) -> list[str]:
     return problems
 
 
-def _stop_on_sigterm(signal_number, frame) -> None:
+def _stop_on_sigterm(signal_number: int, frame: FrameType | None) -> None:
     raise SystemExit(f"stopped by signal {signal_number}")  # so every cleanup runs
 
 
@@ -162,7 +163,7 @@ class UnknownChecks(ValueError):
     """Checks were named that the suite does not have."""
 
 
-def write_page(results: dict, output: Path, *, update_only: bool) -> None:
+def write_page(results: Results, output: Path, *, update_only: bool) -> None:
     """The page from a run's results; with `update_only`, only that run's sections are
     replaced in the page there (the rest, its summary included, is kept)."""
     if update_only and output.is_file():
@@ -173,7 +174,7 @@ def write_page(results: dict, output: Path, *, update_only: bool) -> None:
 
 def render_page(results_path: Path, output: Path, *, update_only: bool = False) -> int:
     """Write the page again from a run's results.json; 0 when that run had no problem."""
-    results = json.loads(results_path.read_text())
+    results: Results = json.loads(results_path.read_text())
     write_page(results, output, update_only=update_only)
     say(f"wrote {output}")
     return 0 if not results["problems"] else 1

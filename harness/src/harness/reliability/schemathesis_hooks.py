@@ -17,11 +17,14 @@ import os
 import threading
 import uuid
 import zlib
+from typing import Any, TypedDict
 
 import asyncpg
 import email_validator
 import httpx
 import schemathesis
+from requests.structures import CaseInsensitiveDict
+from schemathesis import AuthContext, Case, CheckContext, HookContext, Response
 
 BASE_URL = os.environ.get("REL_FUZZ_BASE_URL", "")
 DATABASE_URL = os.environ.get("REL_FUZZ_DATABASE_URL", "")
@@ -31,11 +34,22 @@ ADMIN_OPERATIONS = {"GET /users", "PATCH /users/{user_id}", "DELETE /users/{user
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code"}
 
+# A case of any operation (the hooks read only its label, body, parameters and headers).
+FuzzCase = Case[Any]
+
 
 # --- accounts ------------------------------------------------------------------------------
 
 
-def _register_and_log_in() -> tuple[str, dict]:
+class Tokens(TypedDict):
+    """The service's answer to a login."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str
+
+
+def _register_and_log_in() -> tuple[str, Tokens]:
     """A new account through the API, as a client makes one: (email, token pair)."""
     email = f"fuzz-{uuid.uuid4().hex[:16]}@fuzz.example.com"
     with httpx.Client(base_url=BASE_URL, timeout=30) as client:
@@ -43,7 +57,8 @@ def _register_and_log_in() -> tuple[str, dict]:
         created.raise_for_status()
         login = client.post("/auth/token", data={"username": email, "password": PASSWORD})
         login.raise_for_status()
-    return email, login.json()
+    tokens: Tokens = login.json()
+    return email, tokens
 
 
 def _make_admin(email: str) -> None:
@@ -70,11 +85,14 @@ def _new_token(admin: bool) -> str:
 # deletes accounts, logs them out and changes their passwords and emails on purpose.
 @schemathesis.auth(cache_by_key=lambda case, context: context.operation.label)
 class FreshAccount:
-    def get(self, case, context) -> str:
+    def get(self, case: FuzzCase, context: AuthContext) -> str:
         return _new_token(admin=context.operation.label in ADMIN_OPERATIONS)
 
-    def set(self, case, data: str, context) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+    def set(self, case: FuzzCase, data: str, context: AuthContext) -> None:
+        # A new mapping, assigned: Schemathesis notices the headers changed.
+        headers = CaseInsensitiveDict(case.headers or {})
+        headers["Authorization"] = f"Bearer {data}"
+        case.headers = headers
 
 
 # --- real credentials now and then -------------------------------------------------------
@@ -82,7 +100,7 @@ class FreshAccount:
 _account_lock = threading.Lock()
 
 
-def _pick(case) -> bool:
+def _pick(case: FuzzCase) -> bool:
     """Half of the positive cases, chosen by their content so a replay makes the same choice."""
     meta = case.meta
     if meta is None or meta.generation.mode.is_negative:
@@ -91,12 +109,12 @@ def _pick(case) -> bool:
     return zlib.crc32(seed.encode()) % 2 == 0
 
 
-def _fresh_account() -> tuple[str, dict]:
+def _fresh_account() -> tuple[str, Tokens]:
     with _account_lock:
         return _register_and_log_in()
 
 
-def _refused_email(case) -> bool:
+def _refused_email(case: FuzzCase) -> bool:
     """An address the JSON Schema `email` format allows but email-validator (the service's
     validator) refuses, such as one at a special-use domain (`.test`, `.local`, RFC 6761)."""
     email = case.body.get("email") if isinstance(case.body, dict) else None
@@ -110,7 +128,7 @@ def _refused_email(case) -> bool:
 
 
 @schemathesis.hook
-def filter_case(context, case) -> bool:
+def filter_case(context: HookContext, case: FuzzCase) -> bool:
     """Drop positive cases the schema cannot describe as refused: no JSON Schema format says
     "not at a reserved domain", so their 422 would be reported as a mismatch."""
     meta = case.meta
@@ -119,7 +137,7 @@ def filter_case(context, case) -> bool:
 
 
 @schemathesis.hook
-def map_case(context, case):
+def map_case(context: HookContext, case: FuzzCase) -> FuzzCase:
     label = case.operation.label
     if not _pick(case):
         return case
@@ -141,7 +159,7 @@ def map_case(context, case):
 
 
 @schemathesis.check
-def errors_are_problem_documents(ctx, response, case) -> None:
+def errors_are_problem_documents(ctx: CheckContext, response: Response, case: FuzzCase) -> None:
     """Every 4xx and 5xx is `application/problem+json` with the RFC 9457 members."""
     if response.status_code < 400:
         return
@@ -164,10 +182,10 @@ class EveryOperationAnswers2xx:
     def __init__(self) -> None:
         self.statuses: dict[str, set[int]] = {}
 
-    def after_response(self, ctx, response, case) -> None:
+    def after_response(self, ctx: CheckContext, response: Response, case: FuzzCase) -> None:
         self.statuses.setdefault(case.operation.label, set()).add(response.status_code)
 
-    def after_run(self, ctx) -> None:
+    def after_run(self, ctx: CheckContext) -> None:
         if REACHED_FILE:
             with open(REACHED_FILE, "w", encoding="utf-8") as file:
                 json.dump({label: sorted(codes) for label, codes in self.statuses.items()}, file)

@@ -27,6 +27,7 @@ from harness.bench.scenarios.seeded import GENERATOR_PROCESSES_ENV, SEED_FILE_EN
 from harness.paths import REPO_ROOT
 from harness.reliability.checks import Idle, idle_state
 from harness.reliability.stack import Stack, migrated_database
+from harness.server import UvicornServer
 
 JOURNEY = SCENARIOS_DIR / "journey.py"
 MIB = 1024 * 1024
@@ -67,7 +68,7 @@ class SoakReport:
 class MemorySampler:
     """The workers' resident memory, summed, every second, from another thread."""
 
-    def __init__(self, server) -> None:
+    def __init__(self, server: UvicornServer) -> None:
         self.server = server
         self.samples: list[float] = []
         self._stop = threading.Event()
@@ -77,7 +78,7 @@ class MemorySampler:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
 
@@ -90,7 +91,7 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def _stats(csv_prefix: Path) -> list[dict]:
+def _stats(csv_prefix: Path) -> list[dict[str, str]]:
     with open(f"{csv_prefix}_stats.csv", newline="", encoding="utf-8") as file:
         return list(csv.DictReader(file))
 

@@ -62,7 +62,7 @@ class OwnRedis:
 
     log_path: Path
     port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -111,7 +111,7 @@ class OwnRedis:
         except redis.RedisError:
             return False
 
-    def clients(self) -> list[dict]:
+    def clients(self) -> list[dict[str, str]]:
         """`CLIENT LIST`, without the connection that asks."""
         with closing(redis.Redis.from_url(self.url, socket_timeout=5)) as client:
             me = client.client_id()
@@ -191,7 +191,9 @@ def production_http_flags() -> list[str]:
     return [part for flag in flags for part in flag]
 
 
-def server(name: str, settings: dict[str, str], log_path: Path, *, workers: int = 1):
+def server(
+    name: str, settings: dict[str, str], log_path: Path, *, workers: int = 1
+) -> UvicornServer:
     """A uvicorn server of final/ with the flags the image reads requests with."""
     return UvicornServer(
         name=name,

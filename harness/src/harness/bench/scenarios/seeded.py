@@ -13,7 +13,11 @@ import json
 import os
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:  # importing Locust patches the process with gevent: only Locust's may
+    from locust.env import Environment
 
 SEED_FILE_ENV = "BENCH_SEED_FILE"
 GENERATOR_PROCESSES_ENV = "BENCH_GENERATOR_PROCESSES"
@@ -72,14 +76,15 @@ def login_form(email: str) -> tuple[str, dict[str, str]]:
 _next_in_this_process = itertools.count()
 
 
-def personal_tokens(environment) -> dict[str, str]:
+def personal_tokens(environment: Environment) -> dict[str, str]:
     """A token pair that no other simulated user holds, in any Locust process.
 
     Users that refresh or log out spend their tokens; two users sharing a pair would see the
     service's reuse detection revoke it. Process `w` of `P` hands out pairs w, w+P, w+2P...
     """
     processes = int(os.environ.get(GENERATOR_PROCESSES_ENV) or 1)
-    worker = environment.runner.worker_index
+    # Local and worker runners number their process; Locust's base Runner type has no index.
+    worker: int = getattr(environment.runner, "worker_index", -1)
     if worker < 0:
         raise RuntimeError("this Locust worker has no index yet; it cannot pick its tokens.")
     index = next(_next_in_this_process) * processes + worker
