@@ -17,9 +17,13 @@ from __future__ import annotations
 import inspect
 import json
 import linecache
+import logging
 import sys
 import traceback
+import warnings
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +32,7 @@ TRACEBACK_LINES = 200
 LOG_LINES = 8
 MIN_LOG_LEVEL = 30  # logging.WARNING
 
-_DETAILS: dict[str, dict] = {}  # by test node id; one session per process
+_DETAILS: dict[str, dict[str, Any]] = {}  # by test node id; one session per process
 _APP_ERRORS: list[BaseException] = []  # raised by an ASGI app during the current test
 
 
@@ -52,15 +56,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.failed:
         root = Path(str(item.config.rootpath))
         entry = _DETAILS.setdefault(item.nodeid, {})
         entry.setdefault("traceback", _trim(report.longreprtext))
-        errors = [call.excinfo.value] if call.excinfo else []
+        errors: list[BaseException] = [call.excinfo.value] if call.excinfo else []
         errors += list(_APP_ERRORS)
-        errors += [record.exc_info[1] for record in _records(item) if record.exc_info]
+        errors += [
+            record.exc_info[1]
+            for record in _records(item)
+            if record.exc_info and record.exc_info[1] is not None
+        ]
         for error in errors:
             if location := learner_frame(error, root):
                 entry.setdefault("location", location)
@@ -74,7 +84,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def pytest_warning_recorded(warning_message, when: str, nodeid: str, location) -> None:
+def pytest_warning_recorded(
+    warning_message: warnings.WarningMessage, when: str, nodeid: str, location: object
+) -> None:
     message = str(warning_message.message)
     if issubclass(warning_message.category, RuntimeWarning) and "was never awaited" in message:
         unawaited = _DETAILS.setdefault(nodeid or "(session)", {}).setdefault("unawaited", [])
@@ -90,7 +102,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 # --- where in the learner's code --------------------------------------------------------------
 
 
-def learner_frame(error: BaseException, root: Path) -> dict | None:
+def learner_frame(error: BaseException, root: Path) -> dict[str, Any] | None:
     """The last frame under `root/app/` of an exception (or of its causes), as a dict."""
     app_dir = (root / "app").resolve()
     tests_dir = (root / "tests").resolve()
@@ -113,7 +125,7 @@ def learner_frame(error: BaseException, root: Path) -> dict | None:
     return None
 
 
-def _chain(error: BaseException, seen: set[int] | None = None):
+def _chain(error: BaseException | None, seen: set[int] | None = None) -> Iterator[BaseException]:
     """The exception, then what it was raised from or during, then a group's members."""
     seen = seen if seen is not None else set()
     if error is None or id(error) in seen:
@@ -143,7 +155,7 @@ def _coroutines_in_locals(errors: list[BaseException], root: Path) -> list[str]:
     return messages
 
 
-def _unawaited_message(coroutine) -> str:
+def _unawaited_message(coroutine: Any) -> str:
     lines = [f"coroutine '{coroutine.cr_code.co_qualname}' was never awaited"]
     if origin := coroutine.cr_origin:
         lines.append("Coroutine created at (most recent call last)")
@@ -161,11 +173,11 @@ def _record_app_exceptions() -> None:
         return
     original_init = ASGITransport.__init__
 
-    def init(self, app, *args, **kwargs) -> None:
+    def init(self: ASGITransport, app: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, app, *args, **kwargs)
         inner = self.app
 
-        async def recording_app(scope, receive, send) -> None:
+        async def recording_app(scope: Any, receive: Any, send: Any) -> None:
             try:
                 await inner(scope, receive, send)
             except Exception as error:
@@ -174,13 +186,13 @@ def _record_app_exceptions() -> None:
 
         self.app = recording_app
 
-    ASGITransport.__init__ = init
+    ASGITransport.__init__ = init  # type: ignore[method-assign]  # recording, for checks only
 
 
 # --- captured logs ----------------------------------------------------------------------------
 
 
-def _records(item: pytest.Item) -> list:
+def _records(item: pytest.Item) -> list[logging.LogRecord]:
     from _pytest.logging import caplog_records_key  # where the logging plugin keeps them
 
     by_phase = item.stash.get(caplog_records_key, {})

@@ -19,6 +19,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import localservices as services
 from workshop.manifest import Chapter, Exercise, WorkedSection
@@ -50,7 +51,7 @@ class Outcome:
     # From workshop.check_details, for a failing test: pytest's traceback, the learner's frame
     # ({file, line, function, code, exception}), WARNING+ log lines, unawaited coroutines.
     traceback: str = ""
-    location: dict | None = None
+    location: dict[str, Any] | None = None
     logs: tuple[str, ...] = ()
     unawaited: tuple[str, ...] = ()
 
@@ -104,7 +105,7 @@ class CheckResult:
     exercises: list[ExerciseResult]
     untagged: list[Outcome] = field(default_factory=list)  # tests without an exercise marker
     stray: list[Outcome] = field(default_factory=list)  # marked with another chapter's id
-    collection_errors: list[dict] = field(default_factory=list)
+    collection_errors: list[dict[str, Any]] = field(default_factory=list)
     environment_error: str | None = None
     services_line: str | None = None
     notes: list[str] = field(default_factory=list)  # what the tests could not try here
@@ -189,7 +190,7 @@ def run_check(request: CheckRequest) -> CheckResult:
     """Check a chapter's code tree: the chapter's own tests, or its kind's checker."""
     if request.chapter.kind == "write-tests":
         checker = importlib.import_module(str(request.chapter.checker))
-        result = checker.check(request)
+        result: CheckResult = checker.check(request)
     else:
         result = run_chapter_tests(request)
     result.workdir = request.workdir
@@ -243,14 +244,17 @@ def disabled_plugins() -> list[str]:
     return [argument for plugin in UNUSED_PLUGINS for argument in ("-p", f"no:{plugin}")]
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        document: dict[str, Any] = json.loads(path.read_text())
+        return document
     except (OSError, ValueError):
         return {}
 
 
-def outcomes_from_report(report: dict, details: dict | None = None) -> list[Outcome]:
+def outcomes_from_report(
+    report: dict[str, Any], details: dict[str, Any] | None = None
+) -> list[Outcome]:
     """One Outcome per test: a test whose teardown also failed is still one test."""
     details = details or {}
     merged: dict[str, Outcome] = {}
@@ -281,7 +285,11 @@ def _worse(new: Outcome, old: Outcome) -> bool:
 
 
 def _result_from_report(
-    chapter: Chapter, report: dict, exit_status: int, output: str, details: dict | None = None
+    chapter: Chapter,
+    report: dict[str, Any],
+    exit_status: int,
+    output: str,
+    details: dict[str, Any] | None = None,
 ) -> CheckResult:
     results = {exercise.id: ExerciseResult(exercise) for exercise in chapter.exercises}
     untagged: list[Outcome] = []

@@ -22,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
-from multiprocessing.context import BaseContext
+from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,7 @@ class PytestRun:
     """What one pytest run reported."""
 
     outcomes: list[Outcome] = field(default_factory=list)
-    collection_errors: list[dict] = field(default_factory=list)
+    collection_errors: list[dict[str, Any]] = field(default_factory=list)
     environment_error: str | None = None
     services_line: str | None = None
     exit_status: int = 0
@@ -96,7 +96,7 @@ def run_all(planned: list[PlannedRun], env: dict[str, str], *, workers: int) -> 
         return [_read_back(request, statuses[index]) for index, request in enumerate(requests)]
 
 
-def _request(run: PlannedRun, scratch: Path, env: dict[str, str]) -> dict:
+def _request(run: PlannedRun, scratch: Path, env: dict[str, str]) -> dict[str, Any]:
     scratch.mkdir(parents=True)
     report = scratch / "report.json"
     disabled = [argument for plugin in UNUSED_PLUGINS for argument in ("-p", f"no:{plugin}")]
@@ -130,7 +130,7 @@ def _request(run: PlannedRun, scratch: Path, env: dict[str, str]) -> dict:
     }
 
 
-def _read_back(request: dict, exit_status: int) -> PytestRun:
+def _read_back(request: dict[str, Any], exit_status: int) -> PytestRun:
     report_path, log_path = Path(request["report"]), Path(request["log"])
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     details_path = Path(request["details"])
@@ -151,7 +151,11 @@ def _read_back(request: dict, exit_status: int) -> PytestRun:
 # --- the processes ------------------------------------------------------------------------------
 
 
-def process_context() -> BaseContext:
+# The two start methods the runs use (both make a fresh interpreter, unlike `fork`).
+ProcessContext = ForkServerContext | SpawnContext
+
+
+def process_context() -> ProcessContext:
     """`forkserver` with the libraries preloaded where it exists, else `spawn` (Windows)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
@@ -163,7 +167,7 @@ def process_context() -> BaseContext:
 
 
 def run_processes(
-    requests: list[dict[str, Any]], *, workers: int, context: BaseContext | None = None
+    requests: list[dict[str, Any]], *, workers: int, context: ProcessContext | None = None
 ) -> list[int]:
     """Each request's pytest in a process of its own, `workers` at a time; the exit statuses."""
     context = context or process_context()
@@ -174,9 +178,9 @@ def run_processes(
         while pending or running:
             while pending and len(running) < workers:
                 index, request = pending.pop(0)
-                process = context.Process(target=_pytest_in_tree, args=(request,))
-                process.start()
-                running[index] = (process, time.monotonic())
+                new_process = context.Process(target=_pytest_in_tree, args=(request,))
+                new_process.start()
+                running[index] = (new_process, time.monotonic())
             wait([process.sentinel for process, _ in running.values()], timeout=1)
             for index, (process, started) in list(running.items()):
                 if process.exitcode is not None:

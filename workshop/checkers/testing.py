@@ -65,7 +65,11 @@ def check(request: CheckRequest) -> CheckResult:
         (correct / PROBE_FILE).unlink()
         # A selection (`-- -k cache`) checks only the exercises whose tests it ran.
         selected = (
-            {_exercise_of_file(chapter, test.nodeid) for test in baseline.outcomes}
+            {
+                exercise
+                for test in baseline.outcomes
+                if (exercise := _exercise_of_file(chapter, test.nodeid)) is not None
+            }
             if request.pytest_args
             else None
         )
@@ -185,7 +189,7 @@ def _exercise_of_file(chapter: Chapter, nodeid: str) -> str | None:
 
 
 def _result(
-    chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict], selected: set | None = None
+    chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict], selected: set[str] | None = None
 ) -> CheckResult:
     by_exercise: dict[str | None, list[Outcome]] = {}
     for test in baseline.outcomes:

@@ -6,6 +6,8 @@ learner's fixtures by their names and says, when one misbehaves, what to fix in
 tests/conftest.py. The module is not collected anywhere else.
 """
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -17,23 +19,25 @@ WHERE = "(tests/conftest.py, exercise testing.fixtures)"
 _first_test_prefix: list[str] = []
 
 
-async def _count_users(app, *, email: str | None = None) -> int:
+async def _count_users(app: Any, *, email: str | None = None) -> int:
     from app.users.models import User
 
     query = select(func.count()).select_from(User)
     if email is not None:
         query = query.where(User.email == email)
     async with _resources(app).sessionmaker() as session:
-        return await session.scalar(query)
+        count: int = await session.scalar(query)
+        return count
 
 
-def _resources(app):
+def _resources(app: Any) -> Any:
+    # The learner's app, imported in the learner's tree: its types are not this package's.
     from app.resources import resources_of
 
     return resources_of(app)
 
 
-async def test_the_app_fixture_runs_the_lifespan(app):
+async def test_the_app_fixture_runs_the_lifespan(app: Any) -> None:
     assert hasattr(getattr(app, "state", None), "resources"), (
         f"The `app` fixture yields an app whose lifespan never ran, so resources_of(app) has "
         f"no engine, Redis or password hasher to give. Build it with create_app(settings) and "
@@ -42,8 +46,8 @@ async def test_the_app_fixture_runs_the_lifespan(app):
 
 
 async def test_the_app_is_built_from_the_settings_fixture(
-    app, settings, database_url, redis_namespace
-):
+    app: Any, settings: Any, database_url: Any, redis_namespace: Any
+) -> None:
     assert _resources(app).settings is settings, (
         f"The `app` fixture should build the app from the `settings` fixture: "
         f"create_app(settings) {WHERE}."
@@ -61,7 +65,7 @@ async def test_the_app_is_built_from_the_settings_fixture(
     )
 
 
-async def test_the_client_sends_requests_to_the_app(client, app):
+async def test_the_client_sends_requests_to_the_app(client: Any, app: Any) -> None:
     assert isinstance(client, httpx.AsyncClient), (
         f"The `client` fixture should yield an httpx.AsyncClient, not {type(client).__name__} "
         f"{WHERE}."
@@ -80,7 +84,7 @@ async def test_the_client_sends_requests_to_the_app(client, app):
     )
 
 
-async def test_each_test_starts_with_empty_tables(app, client, settings):
+async def test_each_test_starts_with_empty_tables(app: Any, client: Any, settings: Any) -> None:
     assert await _count_users(app) == 0, (
         f"The users table is not empty when a test starts: the `app` fixture should empty "
         f"every table (TRUNCATE) before yielding, so tests never see each other's rows {WHERE}."
@@ -92,7 +96,7 @@ async def test_each_test_starts_with_empty_tables(app, client, settings):
     _first_test_prefix.append(settings.redis_key_prefix)
 
 
-async def test_each_test_has_its_own_rows_and_redis_prefix(app, settings):
+async def test_each_test_has_its_own_rows_and_redis_prefix(app: Any, settings: Any) -> None:
     assert await _count_users(app) == 0, (
         f"The previous test's user is still in the database: the `app` fixture should empty "
         f"every table (TRUNCATE) before yielding {WHERE}."
@@ -104,7 +108,7 @@ async def test_each_test_has_its_own_rows_and_redis_prefix(app, settings):
     )
 
 
-async def test_create_user_saves_a_user_who_can_log_in(create_user, client):
+async def test_create_user_saves_a_user_who_can_log_in(create_user: Any, client: Any) -> None:
     account = await create_user(email="factory@example.com", full_name="Grace Hopper")
     other = await create_user()
 
@@ -131,7 +135,7 @@ async def test_create_user_saves_a_user_who_can_log_in(create_user, client):
     )
 
 
-async def test_create_user_makes_an_admin_when_asked(create_user, client):
+async def test_create_user_makes_an_admin_when_asked(create_user: Any, client: Any) -> None:
     from app.users.models import Role
 
     admin = await create_user(role=Role.ADMIN)
@@ -152,10 +156,12 @@ class ProbeError(Exception):
     """Raised by the replacement dependency: the route reached it."""
 
 
-async def test_override_dependency_replaces_a_dependency(client, override_dependency):
+async def test_override_dependency_replaces_a_dependency(
+    client: Any, override_dependency: Any
+) -> None:
     from app.dependencies import get_password_hasher
 
-    async def broken_password_hasher():
+    async def broken_password_hasher() -> None:
         raise ProbeError
 
     override_dependency(get_password_hasher, broken_password_hasher)
