@@ -1,6 +1,7 @@
 """Exercise deployment.readiness: 200 when PostgreSQL and Redis answer, 503 naming what is down."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
@@ -120,6 +121,27 @@ def through_port(url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
+REQUEST_ID = "readiness-check-07"
+
+
+async def get_ready(client: AsyncClient, *, within: float | None = None, what: str = ""):
+    """GET /health/ready with a request id of ours; `within` seconds at most, else the test
+    fails saying the probe hung while `what`."""
+    if within is None:
+        return await client.get("/health/ready", headers={"X-Request-ID": REQUEST_ID})
+    response = None
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within):
+            response = await get_ready(client)
+    assert response is not None, (
+        f"GET /health/ready was still waiting after {within:g} s while {what} "
+        "(health_check_timeout_seconds is 0.2 here): the orchestrator's probe would have given up "
+        "long before. Bound each check by settings.health_check_timeout_seconds and count a "
+        f"timeout as down. {WHERE}"
+    )
+    return response
+
+
 def readiness_problem(response, *, down: str) -> dict:
     assert response.status_code == 503, (
         f"While {down}, GET /health/ready should answer 503, so the load balancer stops "
@@ -131,11 +153,19 @@ def readiness_problem(response, *, down: str) -> dict:
     )
     body = response.json()
     assert body.get("code") == "not_ready", f"`code` should be 'not_ready'; got {body}. {WHERE}"
+    given = {"instance": body.get("instance"), "request_id": body.get("request_id")}
+    assert given == {"instance": "/health/ready", "request_id": REQUEST_ID}, (
+        f"The 503 should carry `instance` (the path asked: /health/ready) and `request_id` "
+        f"(the X-Request-ID the request came with, here {REQUEST_ID!r}), as every problem of "
+        f"the service does since chapter 05: they are how whoever is on call finds this "
+        f"answer in the logs. Got {given}. Give problem() both, as chapter 05's handlers do. "
+        f"{WHERE}"
+    )
     return body
 
 
 async def test_ready_when_postgres_and_redis_answer(client):
-    response = await client.get("/health/ready")
+    response = await get_ready(client)
 
     assert response.status_code == 200, (
         f"With PostgreSQL and Redis up, GET /health/ready should answer 200; it answered "
@@ -148,7 +178,7 @@ async def test_ready_when_postgres_and_redis_answer(client):
 
 async def test_not_ready_names_redis_when_redis_is_down(settings):
     async with client_with(settings, redis_url=REFUSED_REDIS) as client:
-        response = await client.get("/health/ready")
+        response = await get_ready(client)
 
     body = readiness_problem(response, down="Redis is down")
     assert "redis" in body.get("detail", "").lower(), (
@@ -162,7 +192,7 @@ async def test_not_ready_names_redis_when_redis_is_down(settings):
 
 async def test_not_ready_names_postgres_when_postgres_is_down(settings):
     async with client_with(settings, database_url=REFUSED_POSTGRES) as client:
-        response = await client.get("/health/ready")
+        response = await get_ready(client)
 
     body = readiness_problem(response, down="PostgreSQL is down")
     assert "postgres" in body.get("detail", "").lower(), (
@@ -187,21 +217,36 @@ async def test_a_hung_dependency_is_down_within_the_timeout(settings):
             "health_check_timeout_seconds": 0.2,
         }
         async with client_with(settings, **hung) as client:
-            try:
-                async with asyncio.timeout(10):
-                    response = await client.get("/health/ready")
-            except TimeoutError:
-                pytest.fail(
-                    "GET /health/ready was still waiting after 10 s for a PostgreSQL and a "
-                    "Redis that accept connections and never answer (health_check_timeout_"
-                    "seconds is 0.2): the orchestrator's probe would have given up long "
-                    "before. Wrap each check in asyncio.timeout(settings.health_check_timeout_"
-                    f"seconds) and count a timeout as down. {WHERE}"
-                )
+            response = await get_ready(
+                client, within=10, what="PostgreSQL and Redis accept connections and never answer"
+            )
 
     body = readiness_problem(response, down="PostgreSQL and Redis never answer")
     assert body.get("checks") == {"postgres": "down", "redis": "down"}, (
         f"Both hung servers should be reported down; got {body.get('checks')}. {WHERE}"
+    )
+
+
+@pytest.mark.timeout(60)
+async def test_a_hung_postgres_does_not_make_redis_look_down(settings):
+    # Only PostgreSQL hangs; Redis is the session's own and answers at once.
+    async with silent_server() as port:
+        hung = {
+            "database_url": f"postgresql+asyncpg://users:users@127.0.0.1:{port}/users",
+            "database_connect_timeout_seconds": 60.0,
+            "health_check_timeout_seconds": 0.2,
+        }
+        async with client_with(settings, **hung) as client:
+            response = await get_ready(
+                client, within=10, what="PostgreSQL accepts connections and never answers"
+            )
+
+    body = readiness_problem(response, down="PostgreSQL never answers")
+    assert body.get("checks") == {"postgres": "down", "redis": "ok"}, (
+        'With only PostgreSQL hung, the checks should be {"postgres": "down", "redis": "ok"}; '
+        f"got {body.get('checks')}. Each check needs its own timeout, so a hung PostgreSQL "
+        "does not make Redis look down: one timeout around both throws Redis's answer away "
+        f"with PostgreSQL's. {WHERE}"
     )
 
 
@@ -218,7 +263,7 @@ async def test_both_checks_run_at_the_same_time(settings):
             "health_check_timeout_seconds": 3.0,
         }
         async with client_with(settings, **through_relays) as client:
-            response = await client.get("/health/ready")
+            response = await get_ready(client)
 
     assert response.status_code != 404, f"GET /health/ready does not exist yet. {WHERE}"
     assert response.status_code == 200, (
@@ -232,7 +277,7 @@ async def test_both_checks_run_at_the_same_time(settings):
 
 async def test_liveness_stays_up_while_readiness_is_down(settings):
     async with client_with(settings, database_url=REFUSED_POSTGRES, redis_url=REFUSED_REDIS) as c:
-        ready = await c.get("/health/ready")
+        ready = await get_ready(c)
         live = await c.get("/health/live")
 
     readiness_problem(ready, down="PostgreSQL and Redis are down")
