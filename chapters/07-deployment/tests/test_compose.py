@@ -43,6 +43,13 @@ def depends_on(service: dict) -> dict[str, str]:
     return {name: (spec or {}).get("condition", "service_started") for name, spec in value.items()}
 
 
+def plain_list_means(service: dict) -> str:
+    """What a depends_on written as a plain list of names asks for, if it is one."""
+    if isinstance(service.get("depends_on"), list):
+        return " (a plain list of names means condition: service_started: started, not ready)"
+    return ""
+
+
 def command_text(value) -> str:
     return " ".join(value) if isinstance(value, list) else str(value or "")
 
@@ -91,7 +98,8 @@ def test_the_migration_runs_once_after_postgres_is_healthy():
     )
     assert depends_on(migrate).get("postgres") == "service_healthy", (
         "migrate should wait for postgres with condition: service_healthy (started is not "
-        f"ready: PostgreSQL takes seconds to accept connections). {WHERE}"
+        "ready: PostgreSQL takes seconds to accept connections); it waits for "
+        f"{depends_on(migrate).get('postgres', 'nothing')}{plain_list_means(migrate)}. {WHERE}"
     )
     assert str(migrate.get("restart", "no")) == "no", (
         f'migrate is a one-shot job: restart: "no", or a finished migration runs again. {WHERE}'
@@ -107,9 +115,13 @@ def test_the_app_starts_after_the_migration_and_healthy_dependencies():
         "redis": "service_healthy",
     }
     conditions = depends_on(app)
-    assert {name: conditions.get(name) for name in wanted} == wanted, (
-        f"The app should depend on {wanted} (the migration must have finished, and succeeded, "
-        f"before any worker serves); it depends on {conditions}. {WHERE}"
+    wrong = [name for name in wanted if conditions.get(name) != wanted[name]]
+    as_given = "; ".join(f"{name}: {conditions.get(name, 'missing')}" for name in wrong)
+    assert not wrong, (
+        "The app should wait for migrate with condition: service_completed_successfully (the "
+        "migration must have finished, and succeeded, before any worker serves) and for "
+        f"postgres and redis with condition: service_healthy. Not yet: {as_given}"
+        f"{plain_list_means(app)}. {WHERE}"
     )
 
 
@@ -164,28 +176,43 @@ def test_the_app_stops_gracefully_and_publishes_only_its_own_port_on_localhost()
             )
 
 
-def test_migrate_and_app_run_the_chapters_image():
+def test_migrate_builds_the_chapters_image_and_the_app_runs_it():
     found = services()
+    migrate, app = found["migrate"], found["app"]
 
-    def builds_here(service: dict) -> bool:
-        build = service.get("build")
-        if not isinstance(build, dict):
-            return False
-        return (
-            build.get("context", ".") in (".", "./")
-            and build.get("dockerfile", "Dockerfile") == "Dockerfile"
-            and (build.get("additional_contexts") or {}).get("project") == "../.."
-        )
-
-    built_images = {service.get("image") for service in found.values() if builds_here(service)}
-    for name in ("migrate", "app"):
-        service = found[name]
-        assert builds_here(service) or service.get("image") in built_images - {None}, (
-            f"Service {name} should run this chapter's image. migrate builds it: build: "
-            f"{{context: ., additional_contexts: {{project: ../..}}}} (the lock file lives at "
-            f"the repository's root) and image: users-service:07; the app runs that same "
-            f"image: users-service:07. {WHERE}"
-        )
+    build = migrate.get("build")
+    assert build, (
+        "Service migrate should build this chapter's image (a `build:` from this folder, with "
+        f"the `project` context ../.., where uv.lock lives) and name it with `image:`. {WHERE}"
+    )
+    named = (build.get("additional_contexts") or {}) if isinstance(build, dict) else {}
+    assert named.get("project") == "../..", (
+        f"migrate's build has no `project` context (../..), where uv.lock lives: the "
+        f"Dockerfile takes pyproject.toml and uv.lock from it, so the build fails. Name it "
+        f"in the build's `additional_contexts` (the long form of `build:`); migrate has "
+        f"build: {build!r}. {WHERE}"
+    )
+    assert (build.get("context", "."), build.get("dockerfile", "Dockerfile")) in {
+        (".", "Dockerfile"),
+        ("./", "Dockerfile"),
+    }, (
+        f"migrate should build this folder's Dockerfile (context: .); its build is {build!r}. "
+        f"{WHERE}"
+    )
+    image = migrate.get("image")
+    assert image, (
+        f"migrate builds the image but gives it no name: add `image:`, so the app can run the "
+        f"same image by name. {WHERE}"
+    )
+    others = [name for name, service in found.items() if "build" in service and name != "migrate"]
+    assert not others, (
+        f"Service {', '.join(others)} has a `build:` of its own. Only `migrate` builds the "
+        f"image; the app runs it by name (`image:` only), so `up --build` builds once. {WHERE}"
+    )
+    assert app.get("image") == image, (
+        f"The app should run the same `image:` as migrate ({image!r}); it names "
+        f"{app.get('image')!r}, so it would run another image, or none. {WHERE}"
+    )
 
 
 def default_of(value: str) -> str:
@@ -266,7 +293,8 @@ def test_the_stack_comes_up_in_order_and_the_app_is_ready(workshop_note, tmp_pat
     if compose_command(engine) is None:
         workshop_note(
             f"The stack was not started: {engine.name} answers, but no compose for it does "
-            f"(`docker compose`, or podman-compose: `uv tool install podman-compose`)."
+            f"(`docker compose`, or podman-compose, in the authors' group: `uv sync --group "
+            f"authors`)."
         )
         return
 
