@@ -275,8 +275,8 @@ def test_the_app_is_told_which_proxies_to_believe():
     )
     assert "*" not in trusted, (
         'FORWARDED_ALLOW_IPS="*" trusts every client: anyone could send X-Forwarded-For and '
-        "pick their own address, and with it their own rate-limit bucket. Name the proxies "
-        f"you trust. {WHERE}"
+        "pick their own address, and with it their own rate-limit bucket (chapter 04). Name "
+        f"the proxies you trust. {WHERE}"
     )
 
 

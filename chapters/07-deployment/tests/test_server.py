@@ -77,12 +77,18 @@ def test_the_image_sets_its_workers_and_leaves_trusted_proxies_to_the_deployment
         "Set ENV WEB_CONCURRENCY=2 in the final stage (uvicorn reads it as its number of "
         f"worker processes): one process uses one core. {WHERE}"
     )
+    trusted = values.get("FORWARDED_ALLOW_IPS", "")
+    everyone = (
+        ' "*" is the worst of all: any client could then send X-Forwarded-For, pick its own '
+        "address and with it its own rate-limit bucket (chapter 04)."
+        if "*" in trusted
+        else ""
+    )
     assert "FORWARDED_ALLOW_IPS" not in values, (
-        f"The image sets FORWARDED_ALLOW_IPS={values.get('FORWARDED_ALLOW_IPS')}: which proxies "
-        "to believe depends on what stands in front of the container, which the image cannot "
-        "know (127.0.0.1 is uvicorn's default anyway). Leave it out of the image; "
-        "docker-compose.yml sets it for the app (exercise deployment.compose). "
-        f"{WHERE}"
+        f"The image sets FORWARDED_ALLOW_IPS={trusted}: which proxies to believe depends on "
+        "what stands in front of the container, which the image cannot know (127.0.0.1 is "
+        f"uvicorn's default anyway).{everyone} Leave it out of the image; docker-compose.yml "
+        f"sets it for the app (exercise deployment.compose). {WHERE}"
     )
 
 
