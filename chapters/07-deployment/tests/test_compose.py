@@ -293,7 +293,7 @@ def test_the_stack_comes_up_in_order_and_the_app_is_ready(workshop_note, tmp_pat
     if compose_command(engine) is None:
         workshop_note(
             f"The stack was not started: {engine.name} answers, but no compose for it does "
-            f"(`docker compose`, or podman-compose, in the authors' group: `uv sync --group "
+            f"(`docker compose`, or podman-compose, in the authors group: `uv sync --group "
             f"authors`)."
         )
         return
