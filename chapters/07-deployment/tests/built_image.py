@@ -3,6 +3,8 @@
 the checks of the files alone (deploy_files.py)."""
 
 import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
@@ -37,8 +39,33 @@ def build_failure(output: str) -> str:
     return "\n".join((errors or lines)[-6:])
 
 
+def image_id(engine: Engine, image: str) -> str | None:
+    found = engine.run("image", "inspect", "--format", "{{.Id}}", image, check=False, timeout=30)
+    return (found.stdout.strip() or None) if found.returncode == 0 else None
+
+
+@contextmanager
+def replacing(engine: Engine, images: Iterable[str]) -> Iterator[None]:
+    """Builds that move these names to new images: an image a name left is removed once it
+    has no name at all, or every check that changed a file would leave one more `<none>`
+    behind. One with another name, or still used by a container, stays."""
+    before = {name: image_id(engine, name) for name in images}
+    try:
+        yield
+    finally:
+        for name, old in before.items():
+            if not old or image_id(engine, name) == old:
+                continue
+            names = engine.run(
+                "image", "inspect", "--format", "{{len .RepoTags}}", old, check=False, timeout=30
+            )
+            if names.returncode == 0 and names.stdout.strip() == "0":
+                engine.run("rmi", old, check=False, timeout=60)
+
+
 def build_image(engine: Engine) -> str:
-    built = engine.build(CHAPTER, tag=IMAGE_TAG, build_contexts={"project": REPOSITORY})
+    with replacing(engine, [IMAGE_TAG]):
+        built = engine.build(CHAPTER, tag=IMAGE_TAG, build_contexts={"project": REPOSITORY})
     assert built.returncode == 0, (
         f"The Dockerfile does not build ({engine.name} build exited {built.returncode}):\n"
         f"{build_failure(built.stdout + built.stderr)}\n"

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from built_image import REPOSITORY, engine_or_note
+from built_image import REPOSITORY, engine_or_note, replacing
 from deploy_files import (
     COMPOSE_FILE,
     graceful_timeout_seconds,
@@ -306,15 +306,22 @@ def test_the_stack_comes_up_in_order_and_the_app_is_ready(workshop_note, tmp_pat
         environment={"SECRET_KEY": secrets.token_urlsafe(48)},
         build_contexts={"project": REPOSITORY},
     )
-    with stack:
+    built = [
+        service["image"] for service in found.values() if "build" in service and "image" in service
+    ]
+    with replacing(engine, built), stack:
         try:
             stack.up()
         except StackError as error:
-            pytest.fail(f"{error}\n{WHERE}")
+            raise AssertionError(f"{error}\n{WHERE}") from None
         port = stack.published_port("app", 8000)
         ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
 
     assert ready.status_code == 200, (
         f"The stack is up, but the app answers GET /health/ready with {ready.status_code}: "
         f"{ready.text[:300]}. {WHERE}"
+    )
+    workshop_note(
+        f"The compose stack came up in order on {engine.describe()} (migration done, app "
+        f"healthy), and GET /health/ready answered 200."
     )

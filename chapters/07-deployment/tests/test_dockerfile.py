@@ -198,6 +198,7 @@ def test_the_built_image_runs_healthy_as_its_non_root_user(settings, workshop_no
         status = engine.wait_healthy(container, timeout=120)
         check_says = engine.last_health_check(container) if status != "healthy" else ""
         uid = engine.run("exec", container, "id", "-u", check=False).stdout.strip()
+        gid = engine.run("exec", container, "id", "-g", check=False).stdout.strip()
         logs = engine.logs(container)
     finally:
         engine.remove(container)
@@ -211,4 +212,8 @@ def test_the_built_image_runs_healthy_as_its_non_root_user(settings, workshop_no
     assert uid not in {"", "0"}, (
         f"The container's process runs as uid {uid or '?'}: root. Switch to your system user "
         f"with USER after the last COPY and RUN. {WHERE}"
+    )
+    workshop_note(
+        f"The image was built with {engine.describe()} and its container ran healthy as "
+        f"{uid}:{gid}, not root."
     )
