@@ -284,3 +284,128 @@ def test_a_fault_the_solution_moved_away_from_is_an_error_not_a_pass(
     assert failure.nodeid == "planted fault errors.stale_anchor"
     assert not failure.is_assertion, "a broken check must not look like the learner's miss"
     assert "expected its anchor once in app/problems.py, found it 0 times" in failure.message
+
+
+def solution_conftest_with(workdir: Path, old: str, new: str) -> None:
+    """The learner's conftest.py: the solution's, with one change."""
+    conftest = workdir / "tests/conftest.py"
+    source = conftest.read_text()
+    assert source.count(old) == 1, f"the solution's conftest.py no longer has {old!r}"
+    conftest.write_text(source.replace(old, new))
+
+
+def test_a_factory_with_one_default_email_is_blamed_on_the_fixture(
+    tmp_path, services_env, monkeypatch
+):
+    monkeypatch.setattr(testing, "planted_faults", lambda chapter: ())
+    workdir = learner_workdir(tmp_path, ["conftest.py"])
+    solution_conftest_with(workdir, 'f"user-{uuid4().hex[:12]}@example.com"', '"user@example.com"')
+
+    result = testing.check(CheckRequest(CHAPTER, workdir, services_env))
+
+    fixtures = result.result_of(testing.FIXTURES_EXERCISE)
+    [failure] = fixtures.failures
+    assert failure.nodeid == "fixture check test_create_user_makes_a_new_user_on_every_call"
+    assert "create_user() twice without an email" in failure.message
+    assert "tests/conftest.py" in failure.message
+
+
+def test_an_override_left_in_place_after_the_test_is_a_fixture_failure(
+    tmp_path, services_env, monkeypatch
+):
+    monkeypatch.setattr(testing, "planted_faults", lambda chapter: ())
+    workdir = learner_workdir(tmp_path, ["conftest.py"])
+    solution_conftest_with(workdir, "    app.dependency_overrides.clear()\n", "")
+
+    result = testing.check(CheckRequest(CHAPTER, workdir, services_env))
+
+    [failure] = result.result_of(testing.FIXTURES_EXERCISE).failures
+    assert failure.nodeid.endswith(
+        "test_override_dependency_undoes_its_replacements_when_the_test_ends"
+    )
+    assert "get_password_hasher was still replaced" in failure.message
+    assert "tests/conftest.py" in failure.message
+
+
+HANGING_RACE = """\
+import asyncio
+
+from app.dependencies import get_password_hasher
+from app.resources import resources_of
+
+
+async def test_twenty_registrations_with_one_email_make_one_account(
+    app, client, override_dependency
+):
+    hasher = resources_of(app).password_hasher
+    barrier = asyncio.Barrier(21)  # one party more than there are requests: never opens
+
+    class Waiting:
+        async def hash(self, password):
+            await barrier.wait()
+            return await hasher.hash(password)
+
+    override_dependency(get_password_hasher, lambda: Waiting())
+    registration = {"email": "race@example.com", "password": "correct horse"}
+    await asyncio.gather(*(client.post("/users", json=registration) for _ in range(20)))
+"""
+
+
+def test_a_test_that_hangs_gets_advice_and_its_faults_are_not_tried_yet(
+    tmp_path, services_env, monkeypatch
+):
+    race_faults = tuple(f for f in FAULTS if f.exercise == "testing.concurrency")
+    monkeypatch.setattr(testing, "planted_faults", lambda chapter: race_faults)
+    monkeypatch.setattr(testing, "LEARNER_TEST_TIMEOUT_SECONDS", 3)
+    workdir = learner_workdir(tmp_path, ["conftest.py"])
+    (workdir / "tests/test_concurrency.py").write_text(HANGING_RACE)
+
+    result = testing.check(CheckRequest(CHAPTER, workdir, services_env))
+
+    [hung, *faults] = result.result_of("testing.concurrency").failures
+    assert "Timeout (>3.0s)" in hung.message
+    assert "use one n for Barrier(n) and range(n)" in hung.message
+    assert "give barrier.wait() a timeout" in hung.message
+    assert [fault.nodeid for fault in faults] == [f"planted fault {f.id}" for f in race_faults]
+    for fault in faults:
+        assert fault.message.startswith("Not tried yet: test_twenty_registrations"), fault.message
+        assert "Unnoticed" not in fault.message
+
+
+def test_an_app_exception_that_reaches_the_test_gets_advice(tmp_path, services_env, monkeypatch):
+    monkeypatch.setattr(testing, "planted_faults", lambda chapter: ())
+    workdir = learner_workdir(tmp_path, ["conftest.py"])
+    (workdir / "tests/test_errors.py").write_text(
+        "from app.dependencies import get_password_hasher\n\n\n"
+        "class HasherDown(Exception):\n    pass\n\n\n"
+        "def broken_hasher():\n    raise HasherDown('the hasher is down')\n\n\n"
+        "async def test_a_crash_answers_500(client, override_dependency):\n"
+        "    override_dependency(get_password_hasher, broken_hasher)\n"
+        "    response = await client.post(\n"
+        "        '/users', json={'email': 'a@example.com', 'password': 'correct horse'}\n"
+        "    )\n"
+        "    assert response.status_code == 500\n"
+    )
+
+    result = testing.check(CheckRequest(CHAPTER, workdir, services_env))
+
+    [failure] = result.result_of("testing.errors").failures
+    assert "the hasher is down" in failure.message
+    assert "The app's exception reached your test" in failure.message
+    assert "raise_app_exceptions=False" in failure.message
+
+
+def test_the_tally_counts_the_tests_written_in_the_files_whatever_the_selection(tmp_path):
+    starter = MANIFEST.root / CHAPTER.directory / "tests"
+    solution = SOLUTION / "tests"
+    assert testing._tests_in_files(starter) == (0, testing._tests_asked_for(CHAPTER))
+    assert testing._tests_in_files(solution) == (24, 24)
+
+    mixed = tmp_path / "tests"
+    copy_tree(starter, mixed)
+    shutil.copyfile(solution / "test_auth.py", mixed / "test_auth.py")
+    (mixed / "test_errors.py").write_text("def test_broken(:\n    pass\n")  # does not parse
+
+    assert testing._tests_in_files(mixed) == (7 + 1, 24 - 4 + 1)
+    note = testing._tally(CHAPTER, testing.PytestRun(), [], mixed)
+    assert note.startswith("Your suite: tests written 8 of 24,"), note

@@ -17,7 +17,9 @@ A test suite is good when it passes on a working service and fails on a broken o
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
@@ -25,7 +27,13 @@ from pathlib import Path
 
 from workshop.checkers.faults import Fault, FaultDoesNotApply, plant, planted_faults
 from workshop.checkers.pytest_runs import PlannedRun, PytestRun, run_all
-from workshop.checking import CheckRequest, CheckResult, ExerciseResult, Outcome
+from workshop.checking import (
+    ASSERTION_EXCEPTIONS,
+    CheckRequest,
+    CheckResult,
+    ExerciseResult,
+    Outcome,
+)
 from workshop.contract import code_files, copy_tree
 from workshop.manifest import Chapter, Exercise, load_manifest
 
@@ -33,7 +41,11 @@ PROBE_SOURCE = Path(__file__).with_name("testing_probes.py")
 PROBE_FILE = "tests/test_workshop_fixture_checks.py"
 FIXTURES_EXERCISE = "testing.fixtures"
 WORKERS_ENV = "WORKSHOP_CHECK_WORKERS"  # faulty services checked at a time (default: CPUs)
-# Against a faulty service a test may hang where it would fail: give up sooner than usual.
+# A test of the learner's that hangs on the correct service (a Barrier that never opens) is
+# stopped well before the chapters' two minutes: waiting longer teaches nothing.
+LEARNER_TEST_TIMEOUT_SECONDS = 30
+# Against a faulty service a test may hang where it would fail: give up sooner than usual. (The
+# faulty services run several at a time, so a test is slower there than alone.)
 VARIANT_TEST_TIMEOUT_SECONDS = 60
 FAILED = ("failed", "error")
 
@@ -54,9 +66,8 @@ def check(request: CheckRequest) -> CheckResult:
         correct = Path(scratch) / "correct"
         _build_tree(correct, request)
         shutil.copyfile(PROBE_SOURCE, correct / PROBE_FILE)
-        [baseline] = run_all(
-            [PlannedRun(correct, request.pytest_args, details=True)], request.env, workers=1
-        )
+        arguments = ("-o", f"timeout={LEARNER_TEST_TIMEOUT_SECONDS}", *request.pytest_args)
+        [baseline] = run_all([PlannedRun(correct, arguments, details=True)], request.env, workers=1)
         _point_at_the_learners_files(baseline, correct, request.workdir)
         if baseline.environment_error or baseline.crashed:
             return _unfinished(chapter, baseline)
@@ -78,7 +89,7 @@ def check(request: CheckRequest) -> CheckResult:
     if broken := next((v for v in verdicts if v.environment_error), None):
         baseline.environment_error = broken.environment_error
         return _unfinished(chapter, baseline)
-    return _result(chapter, baseline, verdicts, selected)
+    return _result(chapter, baseline, verdicts, selected, request.workdir / "tests")
 
 
 def _point_at_the_learners_files(run: PytestRun, scratch_tree: Path, workdir: Path) -> None:
@@ -189,7 +200,11 @@ def _exercise_of_file(chapter: Chapter, nodeid: str) -> str | None:
 
 
 def _result(
-    chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict], selected: set[str] | None = None
+    chapter: Chapter,
+    baseline: PytestRun,
+    verdicts: list[Verdict],
+    selected: set[str] | None = None,
+    tests_directory: Path | None = None,
 ) -> CheckResult:
     by_exercise: dict[str | None, list[Outcome]] = {}
     for test in baseline.outcomes:
@@ -210,8 +225,11 @@ def _result(
         # Tests that fail on the correct service come first: they must be fixed before any
         # fault can be caught. Then the faults nobody noticed.
         outcomes.sort(key=lambda outcome: outcome.outcome == "passed")
+        # A written test that did not pass never ran against a faulty service: the faults it
+        # might catch are not tried yet, rather than unnoticed.
+        untried = [test for test in own_tests if test not in unwritten and test.outcome != "passed"]
         outcomes += sorted(
-            (_verdict(v) for v in verdicts if v.fault.exercise == exercise.id),
+            (_verdict(v, untried) for v in verdicts if v.fault.exercise == exercise.id),
             key=lambda outcome: outcome.outcome == "passed",
         )
         exercises.append(ExerciseResult(exercise, outcomes))
@@ -220,7 +238,7 @@ def _result(
         chapter=chapter,
         exercises=exercises,
         untagged=untagged,
-        notes=[_tally(chapter, baseline, verdicts)],
+        notes=[_tally(chapter, baseline, verdicts, tests_directory)],
         collection_errors=baseline.collection_errors,
         services_line=baseline.services_line,
         exit_status=baseline.exit_status,
@@ -228,12 +246,22 @@ def _result(
     )
 
 
-def _tally(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> str:
+def _tally(
+    chapter: Chapter,
+    baseline: PytestRun,
+    verdicts: list[Verdict],
+    tests_directory: Path | None = None,
+) -> str:
     """Counts that hold still while the learner works: the stubs do not vanish from the total
-    as they are written, and every planted fault counts whether or not a test could run."""
-    learner_tests = [test for test in baseline.outcomes if _file_of(test) != PROBE_FILE]
-    written = [test for test in learner_tests if not _is_todo(test)]
-    asked = max(_tests_asked_for(chapter), len(learner_tests))
+    as they are written, and every planted fault counts whether or not a test could run. The
+    tests are counted in the learner's files, so a selection (`-- -k cache`) counts them all."""
+    if tests_directory is not None:
+        written, total = _tests_in_files(tests_directory)
+    else:
+        learner_tests = [test for test in baseline.outcomes if _file_of(test) != PROBE_FILE]
+        written = sum(not _is_todo(test) for test in learner_tests)
+        total = len(learner_tests)
+    asked = max(_tests_asked_for(chapter), total)
     caught = sum(verdict.caught for verdict in verdicts)
     per_exercise = []
     for exercise in chapter.exercises:
@@ -242,7 +270,7 @@ def _tally(chapter: Chapter, baseline: PytestRun, verdicts: list[Verdict]) -> st
             found = sum(verdict.caught for verdict in own)
             per_exercise.append(f"{exercise.name} {found}/{len(own)}")
     return (
-        f"Your suite: tests written {len(written)} of {asked}, planted faults "
+        f"Your suite: tests written {written} of {asked}, planted faults "
         f"caught {caught} of {len(verdicts)} ({', '.join(per_exercise)})."
     )
 
@@ -255,6 +283,48 @@ def _tests_asked_for(chapter: Chapter) -> int:
         for path in solution_tests.glob("test_*.py")
         for line in path.read_text(encoding="utf-8").splitlines()
     )
+
+
+TEST_FILES = ("test_*.py", "*_test.py")  # pytest's default, which the chapters keep
+_TEST_DEFINITION = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)", re.MULTILINE)
+_TODO_STUB = re.compile(r"""\bfail\(\s*f?["']TODO""")  # pytest.fail("TODO(...)")
+
+
+def _tests_in_files(tests_directory: Path) -> tuple[int, int]:
+    """(written, total): the test functions of the learner's test files, a test being unwritten
+    while its body still calls the starter's `pytest.fail("TODO...")`."""
+    written = total = 0
+    paths = sorted({path for pattern in TEST_FILES for path in tests_directory.rglob(pattern)})
+    for path in paths:
+        source = path.read_text(encoding="utf-8", errors="replace")
+        for body in _test_bodies(source):
+            total += 1
+            written += not _TODO_STUB.search(body)
+    return written, total
+
+
+def _test_bodies(source: str) -> list[str]:
+    """The source of each test function (`test_*`, top level or in a class)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # pytest reports the file as broken; count its tests by their lines
+        starts = list(_TEST_DEFINITION.finditer(source))
+        ends = [match.start() for match in starts[1:]] + [len(source)]
+        return [
+            source[match.start() : end]
+            for match, end in zip(starts, ends, strict=True)
+            if match.group(1).startswith("test")
+        ]
+    functions = [
+        node
+        for statement in tree.body
+        for node in (statement.body if isinstance(statement, ast.ClassDef) else [statement])
+    ]
+    return [
+        ast.get_source_segment(source, node) or ""
+        for node in functions
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+    ]
 
 
 def _name(test: Outcome) -> str:
@@ -283,6 +353,7 @@ def _judged(test: Outcome, exercise: Exercise | None) -> Outcome:
             [
                 f"{_name(test)} fails on the correct service, so it cannot tell a broken one "
                 f"from it; make it pass first. It failed on: {first}",
+                *_advice(test),
                 *rest,
             ]
         )
@@ -296,6 +367,36 @@ def _judged(test: Outcome, exercise: Exercise | None) -> Outcome:
         traceback=test.traceback,
         logs=test.logs,
         unawaited=test.unawaited,
+    )
+
+
+TIMED_OUT = "from pytest-timeout"  # pytest-timeout's "Timeout (>30.0s) from pytest-timeout."
+# The frames of httpx's in-memory transport, through which an app's exception reaches the test.
+ASGI_TRANSPORT_FRAME = re.compile(r"httpx[/\\]_transports[/\\]asgi\.py")
+
+
+def _advice(test: Outcome) -> list[str]:
+    """What to do about a learner's test that failed on the correct service, when its failure
+    has a usual cause: it hung, or an exception of the app reached it."""
+    if TIMED_OUT in test.message:
+        return [
+            "It waited until the time ran out. A Barrier whose parties outnumber the requests "
+            "never opens: use one n for Barrier(n) and range(n), and give barrier.wait() a "
+            "timeout."
+        ]
+    if test.outcome == "failed" and _app_exception_reached_the_test(test):
+        return [
+            "The app's exception reached your test: send the request through "
+            "AsyncClient(transport=ASGITransport(app=app, raise_app_exceptions=False))."
+        ]
+    return []
+
+
+def _app_exception_reached_the_test(test: Outcome) -> bool:
+    """Not an assertion of the test's: an exception that came out of the app, through httpx's
+    ASGITransport (which re-raises what the app raised unless told not to)."""
+    return test.exception not in ASSERTION_EXCEPTIONS and bool(
+        ASGI_TRANSPORT_FRAME.search(test.traceback)
     )
 
 
@@ -358,7 +459,7 @@ def _no_tests(exercise: Exercise, *, imports: bool) -> Outcome:
     return Outcome(path, exercise.id, "failed", message, "AssertionError")
 
 
-def _verdict(verdict: Verdict) -> Outcome:
+def _verdict(verdict: Verdict, untried: list[Outcome] | None = None) -> Outcome:
     fault = verdict.fault
     nodeid = f"planted fault {fault.id}"
     if verdict.broken_run:
@@ -369,5 +470,14 @@ def _verdict(verdict: Verdict) -> Outcome:
         return Outcome(nodeid, fault.exercise, "error", message + verdict.broken_run, "Crash")
     if verdict.caught:
         return Outcome(nodeid, fault.exercise, "passed")
-    message = f"Unnoticed: {fault.unnoticed}.\nTo catch it: {fault.catch_it}."
+    if untried:
+        names = ", ".join(_name(test) for test in untried)
+        which = f"{names} does" if len(untried) == 1 else f"{names} do"
+        message = (
+            f"Not tried yet: {which} not pass on the correct service, so the check could not "
+            f"try it against a service where {fault.unnoticed}. Make it pass first.\n"
+            f"To catch it: {fault.catch_it}."
+        )
+    else:
+        message = f"Unnoticed: {fault.unnoticed}.\nTo catch it: {fault.catch_it}."
     return Outcome(nodeid, fault.exercise, "failed", message, "AssertionError")

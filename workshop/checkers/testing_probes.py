@@ -6,6 +6,7 @@ learner's fixtures by their names and says, when one misbehaves, what to fix in
 tests/conftest.py. The module is not collected anywhere else.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -135,6 +136,23 @@ async def test_create_user_saves_a_user_who_can_log_in(create_user: Any, client:
     )
 
 
+async def test_create_user_makes_a_new_user_on_every_call(create_user: Any) -> None:
+    try:
+        first = await create_user()
+        second = await create_user()
+    except Exception as error:  # a fixed default email: the second call is a duplicate
+        pytest.fail(
+            f"Calling create_user() twice without an email failed on the second call "
+            f"({type(error).__name__}: {error}): the factory should make a new email for every "
+            f"call that passes none (uuid4() gives a new value each time). Until it does, every "
+            f"test of yours that makes two users fails with it {WHERE}."
+        )
+    assert (first.id, first.email) != (second.id, second.email), (
+        f"create_user() called twice without an email returned the same user {first.email!r} "
+        f"twice: every call should save a new user with an email of its own {WHERE}."
+    )
+
+
 async def test_create_user_makes_an_admin_when_asked(create_user: Any, client: Any) -> None:
     from app.users.models import Role
 
@@ -150,6 +168,24 @@ async def test_create_user_makes_an_admin_when_asked(create_user: Any, client: A
         f"create_user(role=Role.ADMIN): after saving the user, set its role in the database "
         f"(an UPDATE of the row, then commit) {WHERE}."
     )
+
+
+@pytest.fixture
+def apps_to_look_at_afterwards() -> Iterator[list[Any]]:
+    """Set up before `app`, so torn down after it and after `override_dependency`: what the
+    test's app still replaces once every fixture of the learner's has finished."""
+    apps: list[Any] = []
+    yield apps
+    for app in apps:
+        left = [
+            getattr(dependency, "__name__", repr(dependency))
+            for dependency in app.dependency_overrides
+        ]
+        assert not left, (
+            f"When the test was over, {', '.join(left)} was still replaced in "
+            f"app.dependency_overrides: after its yield, `override_dependency` should undo every "
+            f"replacement the test made {WHERE}."
+        )
 
 
 class ProbeError(Exception):
@@ -176,3 +212,12 @@ async def test_override_dependency_replaces_a_dependency(
         f"answered {response.status_code} without calling the replacement. Put the replacement "
         f"in app.dependency_overrides[dependency] {WHERE}."
     )
+
+
+async def test_override_dependency_undoes_its_replacements_when_the_test_ends(
+    apps_to_look_at_afterwards: list[Any], app: Any, override_dependency: Any
+) -> None:
+    from app.dependencies import get_password_hasher
+
+    apps_to_look_at_afterwards.append(app)
+    override_dependency(get_password_hasher, lambda: None)

@@ -18,7 +18,10 @@ async def test_twenty_registrations_with_one_email_make_one_account():
 
     Luck decides whether twenty requests really overlap. Make sure they do: override
     get_password_hasher with a hasher whose hash() first waits on an asyncio.Barrier(20), so
-    that every request is past its checks before any of them writes."""
+    that every request is past its checks before any of them writes.
+
+    A Barrier whose parties outnumber the requests never opens, and the test hangs: use one n
+    for Barrier(n) and range(n), and give barrier.wait() a timeout."""
     pytest.fail("TODO(testing.concurrency): write this test in tests/test_concurrency.py")
 
 
