@@ -36,7 +36,7 @@ MOST_ANSWER_LINES_UNFOLDED = 2
 def _rendered(chapter) -> str:
     """The chapter page's Markdown with its markers filled, as the build sees it."""
     spec = importlib.util.spec_from_file_location(
-        "docs_workshop_hook_answers", REPO_ROOT / "docs" / "hooks" / "workshop.py"
+        "docs_workshop_hook_answers", REPO_ROOT / "docs" / "hooks" / "site_hook.py"
     )
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)

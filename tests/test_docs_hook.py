@@ -29,7 +29,7 @@ LINKED = Links(page_path="index.md", repo_blob_url="https://git.example/r/blob/m
 
 
 def _load_hook():
-    spec = importlib.util.spec_from_file_location("docs_workshop_hook", HOOKS / "workshop.py")
+    spec = importlib.util.spec_from_file_location("docs_workshop_hook", HOOKS / "site_hook.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -250,3 +250,13 @@ def test_an_answer_names_a_solution_file_that_is_missing(tmp_path: Path) -> None
     exercise = dataclasses.replace(CHAPTER.exercises[0], files=("app/gone.py",))
     text = chapter_markers.answer_block(tmp_path, CHAPTER, exercise)
     assert f"`solutions/{CHAPTER.slug}/app/gone.py` is not in the repository" in text
+
+
+def test_no_hook_module_hides_a_package_of_the_course():
+    """The docs tests put docs/hooks on sys.path, and processes started later inherit it: a
+    hook module named like a package (`workshop.py` once) made the checker's spawned runs
+    import the hook instead ("'workshop' is not a package")."""
+    packages = {"workshop", "app", "localservices", "harness", "final", "tests"}
+    hiding = sorted(path.name for path in HOOKS.glob("*.py") if path.stem in packages)
+
+    assert not hiding, f"rename {hiding}: on sys.path they hide the packages of the same name"

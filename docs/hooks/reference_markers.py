@@ -182,7 +182,7 @@ def endpoints_table() -> str:
 
 def schedule_table(manifest, days: int, links: Links) -> str:
     """The schedule `workshop schedule` prints, as one table per day."""
-    from workshop import schedule  # not at the top: see on_config in workshop.py
+    from workshop import schedule  # not at the top: see on_config in site_hook.py
 
     plan = schedule.plan(manifest, days)
     parts = [" ".join(plan.header()) + "\n"]

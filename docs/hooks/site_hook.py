@@ -82,8 +82,10 @@ def _repo_blob_url(config: MkDocsConfig) -> str | None:
 
 @event_priority(-50)  # after the offline plugin, whose polyfill it replaces
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    # Imported here, not at the top: while MkDocs loads this file, its own folder comes first
-    # on sys.path and `workshop` would name this hook, not the package.
+    # Imported here, not at the top: the manifest's loader is the course's own package, and
+    # this folder comes first on sys.path while MkDocs loads the hook. (The hook is not called
+    # workshop.py: with this folder on sys.path, as the docs tests put it, that name would hide
+    # the package from every process started afterwards, the checker's among them.)
     from workshop.manifest import load_manifest
 
     global _manifest, _results
