@@ -16,6 +16,7 @@ from app.users.models import User
 pytestmark = pytest.mark.exercise("testing.concurrency")
 
 RACERS = 20
+BARRIER_TIMEOUT_SECONDS = 10  # far longer than twenty requests take to arrive
 
 
 # --8<-- [start:barrier]
@@ -28,7 +29,10 @@ class HashersWaitForEachOther:
         self._everyone_here = asyncio.Barrier(racers)
 
     async def hash(self, password: str) -> str:
-        await self._everyone_here.wait()
+        # A timeout, so that a barrier that can never fill (more parties than requests) fails
+        # the test with a 500 instead of hanging it.
+        async with asyncio.timeout(BARRIER_TIMEOUT_SECONDS):
+            await self._everyone_here.wait()
         return await self._hasher.hash(password)
 
 
@@ -40,7 +44,10 @@ async def test_twenty_registrations_with_one_email_make_one_account(
 
     Luck decides whether twenty requests really overlap. Make sure they do: override
     get_password_hasher with a hasher whose hash() first waits on an asyncio.Barrier(20), so
-    that every request is past its checks before any of them writes."""
+    that every request is past its checks before any of them writes.
+
+    A Barrier whose parties outnumber the requests never opens, and the test hangs: use one n
+    for Barrier(n) and range(n), and give barrier.wait() a timeout."""
     resources = resources_of(app)
     racing_hasher = HashersWaitForEachOther(resources.password_hasher, racers=RACERS)
     override_dependency(get_password_hasher, lambda: racing_hasher)
