@@ -97,3 +97,11 @@ def test_an_untagged_test_of_no_worked_section_is_still_reported_as_before(capsy
     assert "[FAIL] tests/test_startup.py::test_the_app_starts (no exercise) fails:" in lines
     assert all(line.startswith("[pass]") for line in worked_lines(lines)), lines
     assert lines[-1] == "Every exercise passes, but something else fails: see above."
+
+
+def test_a_message_from_pytest_fail_is_shown_without_pytests_prefix():
+    """pytest.fail("Write GET /health/ready ...") reaches the report as "Failed: Write ...":
+    the learner sees the sentence only, as with a plain assertion message."""
+    message = "Failed: Write GET /health/ready: it answered 404.\nassert 404 == 200"
+
+    assert report.failure_summary(message) == ["Write GET /health/ready: it answered 404."]

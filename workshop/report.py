@@ -16,7 +16,9 @@ SERVICE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis"}
 def failure_summary(message: str) -> list[str]:
     """The learner's part of an assertion message, without pytest's `assert x == y` detail."""
     lines: list[str] = []
-    for line in message.strip().splitlines():
+    # pytest.fail("...") reaches the report as "Failed: ...": the learner needs only the text.
+    message = message.strip().removeprefix("Failed: ")
+    for line in message.splitlines():
         if line.startswith("assert ") or (lines and line.startswith(("  +", " +"))):
             break
         lines.append(line)
