@@ -5,6 +5,7 @@ Issue 13 (finding 5): each refresh used to leave a 14-day "used" mark, so a clie
 refresh token's jti.
 """
 
+import asyncio
 import base64
 import json
 
@@ -83,3 +84,37 @@ async def test_a_users_list_of_logins_forgets_the_expired_ones(client, create_us
 
     assert family_of(first.access_token) not in await redis.zrange(listing, 0, -1)
     assert await redis.zcard(listing) == 1
+
+
+async def test_a_login_kept_alive_by_refreshes_still_ends_with_a_password_change(
+    client, create_user, login, app
+):
+    """Found by a learner trial: a refresh renewed the login's key but not its entry in the
+    user's list, so after the first lifetime the list forgot the login and a password change
+    (which ends what the list names) left a thief who kept refreshing logged in."""
+    settings = app.state.settings
+    redis = app.state.resources.redis
+    user = await create_user()
+    thief = await login(user)
+    family = family_of(thief.access_token)
+    listing = f"{settings.redis_key_prefix}user-logins:{user.id}"
+    # The thief's login near the end of its first lifetime: its key and its listing both.
+    now = await redis.time()
+    await redis.zadd(listing, {family: now[0] + 2})
+    await redis.expire(listing, 2)
+    await redis.expire(app.state.resources.logins.key(family), 2)
+    refreshed = await client.post("/auth/refresh", json={"refresh_token": thief.refresh_token})
+    assert refreshed.status_code == 200, refreshed.text
+    thiefs_access = {"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+    await asyncio.sleep(2.5)  # past the first lifetime
+
+    owner = await login(user)  # a login prunes the list of what it takes for expired
+    changed = await client.patch(
+        "/users/me",
+        json={"password": "a brand new passphrase", "current_password": user.password},
+        headers=owner.headers,
+    )
+
+    assert changed.status_code == 200, changed.text
+    me = await client.get("/users/me", headers=thiefs_access)
+    assert me.status_code == 401, "the refreshed login outlived the password change"

@@ -8,8 +8,7 @@ from auth_helpers import must_know_the_caller
 pytestmark = pytest.mark.exercise("auth.admin")
 
 WHERE = (
-    "See get_admin_user and get_requested_user in app/users/dependencies.py (exercise "
-    "auth.admin)."
+    "See get_admin_user and get_requested_user in app/users/dependencies.py (exercise auth.admin)."
 )
 
 

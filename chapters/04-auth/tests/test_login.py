@@ -53,8 +53,10 @@ async def test_login_answers_a_bearer_token_pair_of_one_new_login(client, create
         "Both tokens should belong to the user who logged in (sub = the user's id)."
     )
     second = tokens_from(await post_login(client, user.email, user.password), "A second login")
-    assert access["family"] == refresh["family"] != unverified_claims(second.access_token).get(
-        "family"
+    assert (
+        access["family"]
+        == refresh["family"]
+        != unverified_claims(second.access_token).get("family")
     ), "Both tokens of a login share its family, and every login has a family of its own."
 
 
@@ -216,7 +218,6 @@ async def test_an_account_from_before_passwords_cannot_log_in(client, create_use
         f"An account whose hash came from the migration should refuse every password with "
         f"401; it answered {response.status_code}. {WHERE}"
     )
-
 
 
 async def test_failures_count_against_the_account_and_a_success_does_not(

@@ -186,9 +186,7 @@ async def test_with_redis_down_the_limiter_lets_requests_through_and_says_so(
     [{"account_login_failure_limit": 3, "account_login_failure_window_seconds": 300}],
     indirect=True,
 )
-async def test_guesses_spread_over_many_addresses_meet_the_account_limit(
-    client_from, create_user
-):
+async def test_guesses_spread_over_many_addresses_meet_the_account_limit(client_from, create_user):
     victim = await create_user()
     statuses = []
     for n in range(4):  # one guess from each address: the per-address limit never bites

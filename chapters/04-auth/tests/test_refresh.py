@@ -4,6 +4,7 @@ login ends, whoever used it first. Racing requests cannot both win; an ended log
 ended; the login keeps one key in Redis however often it refreshes."""
 
 import asyncio
+import time
 
 import pytest
 from auth_helpers import must_know_the_caller, tokens_from, unverified_claims
@@ -127,6 +128,35 @@ async def test_refreshing_in_a_loop_keeps_one_key_and_a_full_lifetime(
         f"A refresh gives the login a new refresh token's lifetime "
         f"({settings.refresh_token_ttl_seconds} s); its key's TTL is {ttl}. Set the expiry "
         f"in the same command. {WHERE}"
+    )
+
+
+async def test_a_refreshed_login_stays_where_a_password_change_finds_it(
+    client, create_user, login, resources, settings
+):
+    """The login's entry in the user's list must live as long as its key: a login kept alive
+    by refreshes that dropped out of the list would survive a password change."""
+    user = await create_user()
+    tokens = await login(user)
+    listing = resources.logins._user_logins_key(user.id)
+    # An old login, near the end of its first lifetime: its key and its listing both.
+    await resources.redis.zadd(listing, {tokens.family: int(time.time()) + 60})
+    await resources.redis.expire(listing, 60)
+    await resources.redis.expire(resources.logins.key(tokens.family), 60)
+
+    tokens_from(await post_refresh(client, tokens.refresh_token), "POST /auth/refresh")
+
+    lifetime = settings.refresh_token_ttl_seconds
+    score = await resources.redis.zscore(listing, tokens.family)
+    listing_ttl = await resources.redis.ttl(listing)
+    renewed = score is not None and score > time.time() + lifetime - 60
+    renewed = renewed and listing_ttl > lifetime - 60
+    assert renewed, (
+        f"After a refresh the login lives another {lifetime} s, but its entry in the user's "
+        f"list of logins was left to end with the first lifetime (score {score}, the list's "
+        f"TTL {listing_ttl} s). Once it drops out, a password change (end_all) cannot find "
+        f"the login, and a thief who keeps refreshing survives it. Renew the entry when the "
+        f"swap succeeds, as start() does with _list(). {WHERE}"
     )
 
 

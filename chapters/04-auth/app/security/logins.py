@@ -23,6 +23,7 @@ from typing import cast
 from uuid import UUID
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from app.config import Settings
@@ -62,16 +63,21 @@ class LoginRegistry:
     def _user_logins_key(self, user_id: UUID) -> str:
         return redis_key(self._settings, "user-logins", user_id)
 
-    async def start(self, *, user_id: UUID, family: str, refresh_jti: str) -> None:
-        """A new login whose one usable refresh token is `refresh_jti`."""
+    def _list(self, pipe: Pipeline, *, user_id: UUID, family: str) -> None:
+        """Queue on `pipe`: name the login in the user's list until its key expires."""
         ttl = self._settings.refresh_token_ttl_seconds
         now = int(time.time())
         listing = self._user_logins_key(user_id)
+        pipe.zadd(listing, {family: now + ttl})
+        pipe.zremrangebyscore(listing, "-inf", now)  # logins that expired on their own
+        pipe.expire(listing, ttl)
+
+    async def start(self, *, user_id: UUID, family: str, refresh_jti: str) -> None:
+        """A new login whose one usable refresh token is `refresh_jti`."""
+        ttl = self._settings.refresh_token_ttl_seconds
         async with _fail_closed(), self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self.key(family), refresh_jti, ex=ttl)
-            pipe.zadd(listing, {family: now + ttl})
-            pipe.zremrangebyscore(listing, "-inf", now)  # logins that expired on their own
-            pipe.expire(listing, ttl)
+            self._list(pipe, user_id=user_id, family=family)
             await pipe.execute()
 
     async def is_alive(self, family: str) -> bool:
@@ -86,8 +92,10 @@ class LoginRegistry:
         # one (ROTATED); it had been used already, so two parties hold it and the login must
         # end (REUSED); the login is gone (ENDED), and must stay gone. Two requests racing
         # with one token must not both see ROTATED, so the check and the swap are one step
-        # in Redis. A refresh also gives the login another refresh token's lifetime, and,
-        # as everywhere in this class, Redis failing is LoginStoreUnavailable (fail closed).
+        # in Redis. A refresh also gives the login another refresh token's lifetime: its key
+        # and its entry in the user's list of logins (`_list`) both, or a login kept alive by
+        # refreshes drops out of the list that a password change ends. As everywhere in this
+        # class, Redis failing is LoginStoreUnavailable (fail closed).
         return Rotation.ROTATED
 
     async def end(self, *, user_id: UUID, family: str) -> None:

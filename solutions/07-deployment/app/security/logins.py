@@ -23,6 +23,7 @@ from typing import cast
 from uuid import UUID
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from app.config import Settings
@@ -62,16 +63,21 @@ class LoginRegistry:
     def _user_logins_key(self, user_id: UUID) -> str:
         return redis_key(self._settings, "user-logins", user_id)
 
-    async def start(self, *, user_id: UUID, family: str, refresh_jti: str) -> None:
-        """A new login whose one usable refresh token is `refresh_jti`."""
+    def _list(self, pipe: Pipeline, *, user_id: UUID, family: str) -> None:
+        """Queue on `pipe`: name the login in the user's list until its key expires."""
         ttl = self._settings.refresh_token_ttl_seconds
         now = int(time.time())
         listing = self._user_logins_key(user_id)
+        pipe.zadd(listing, {family: now + ttl})
+        pipe.zremrangebyscore(listing, "-inf", now)  # logins that expired on their own
+        pipe.expire(listing, ttl)
+
+    async def start(self, *, user_id: UUID, family: str, refresh_jti: str) -> None:
+        """A new login whose one usable refresh token is `refresh_jti`."""
+        ttl = self._settings.refresh_token_ttl_seconds
         async with _fail_closed(), self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self.key(family), refresh_jti, ex=ttl)
-            pipe.zadd(listing, {family: now + ttl})
-            pipe.zremrangebyscore(listing, "-inf", now)  # logins that expired on their own
-            pipe.expire(listing, ttl)
+            self._list(pipe, user_id=user_id, family=family)
             await pipe.execute()
 
     async def is_alive(self, family: str) -> bool:
@@ -99,6 +105,11 @@ class LoginRegistry:
         if replaced != claims.jti:
             await self.end(user_id=claims.sub, family=claims.family)
             return Rotation.REUSED
+        # The key lives another refresh lifetime: so must its entry in the user's list, or a
+        # login kept alive by refreshes would drop out of it and outlive a password change.
+        async with _fail_closed(), self._redis.pipeline(transaction=True) as pipe:
+            self._list(pipe, user_id=claims.sub, family=claims.family)
+            await pipe.execute()
         return Rotation.ROTATED
 
     async def end(self, *, user_id: UUID, family: str) -> None:
