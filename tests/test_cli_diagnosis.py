@@ -89,8 +89,7 @@ def test_a_trap_the_tests_own_message_already_states_is_not_repeated():
     assert diagnosis.traps_in(failure("AttributeError: 'float' object has no attribute 'encode'"))
 
 
-
-OFFLINE_TRACEBACK = """    def __init__(self, *args, openapi_url: str | None = "/openapi.json", **kwargs):
+OFFLINE_TRACEBACK = """    def __init__(self, *args, openapi_url="/openapi.json", **kwargs):
 >       assert isinstance(openapi_url, str)
 E       AssertionError
 
@@ -117,6 +116,7 @@ def test_fastapi_offline_refusing_hidden_docs_is_named_from_where_it_raised():
     assert named == [trap.sentence]
     assert "FastAPI(openapi_url=None, docs_url=None, redoc_url=None)" in trap.sentence
     assert not_named == []
+
 
 PYTHON_WARNING = """coroutine 'Redis.aclose' was never awaited
 Coroutine created at (most recent call last)
