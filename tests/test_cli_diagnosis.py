@@ -89,6 +89,35 @@ def test_a_trap_the_tests_own_message_already_states_is_not_repeated():
     assert diagnosis.traps_in(failure("AttributeError: 'float' object has no attribute 'encode'"))
 
 
+OFFLINE_TRACEBACK = """    def __init__(self, *args, openapi_url="/openapi.json", **kwargs):
+>       assert isinstance(openapi_url, str)
+E       AssertionError
+
+/home/ada/workshop/.venv/lib/python3.11/site-packages/fastapi_offline/core.py:39: AssertionError"""
+
+
+def test_fastapi_offline_refusing_hidden_docs_is_named_from_where_it_raised():
+    (trap,) = [trap for trap in diagnosis.TRAPS if trap.name == "offline-docs-hidden"]
+    location = {
+        "file": "app/main.py",
+        "line": 27,
+        "function": "create_app",
+        "code": "app = FastAPIOffline(**about, openapi_url=None)",
+        "exception": "AssertionError",
+    }
+
+    named = diagnosis.traps_in(
+        failure("AssertionError", traceback=OFFLINE_TRACEBACK, location=location)
+    )
+    # A bare AssertionError raised anywhere else is not this trap.
+    elsewhere = OFFLINE_TRACEBACK.replace("fastapi_offline/core.py", "app/main.py")
+    not_named = diagnosis.traps_in(failure("AssertionError", traceback=elsewhere))
+
+    assert named == [trap.sentence]
+    assert "FastAPI(openapi_url=None, docs_url=None, redoc_url=None)" in trap.sentence
+    assert not_named == []
+
+
 PYTHON_WARNING = """coroutine 'Redis.aclose' was never awaited
 Coroutine created at (most recent call last)
   File "/venv/site-packages/starlette/routing.py", line 694, in lifespan

@@ -2,6 +2,7 @@
 
 import json
 
+from workshop.cli import render_hint
 from workshop.manifest import load_manifest
 
 HEALTH = load_manifest().chapter("config").exercise("health")
@@ -43,10 +44,23 @@ def test_hint_shows_the_next_layer_each_time(run_workshop):
     for shown, output in enumerate(outputs[: len(HEALTH.hints)], start=1):
         assert f"Hint {shown} of {len(HEALTH.hints)}:" in output
         assert f"Hint {shown + 1} of" not in output
-        assert HEALTH.hints[shown - 1] in output
+        assert render_hint(HEALTH.hints[shown - 1]) in output
     assert "again for the next hint" in outputs[0]
     assert "That was the last hint" in outputs[-1]
     assert f"Hint {len(HEALTH.hints)} of {len(HEALTH.hints)}:" in outputs[-1]
+
+
+def test_a_hints_code_block_is_shown_without_fences_and_lined_up():
+    shown = render_hint(
+        "And then:\n```python\nasync def live():\n    return {___: ___}\n```\nThat is all."
+    )
+
+    assert shown.splitlines() == [
+        "  And then:",
+        "      async def live():",
+        "          return {___: ___}",
+        "  That is all.",
+    ]
 
 
 def test_hint_follows_progress_to_the_first_unfinished_exercise(run_workshop, workshop_root):

@@ -201,7 +201,7 @@ def test_a_database_at_head_without_its_tables_is_reported_with_the_fix(
         output
     ), output
     assert (
-        "`uv run alembic stamp base` in 02-database/ with DATABASE_URL=postgresql+asyncpg://"
+        "`uv run alembic stamp base` in chapters/02-database/ with DATABASE_URL=postgresql+asyncpg://"
         in (output)
     )
     assert f"/{name} uv run alembic stamp base`" in output, "a command to copy, for bash"

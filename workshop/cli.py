@@ -263,6 +263,22 @@ def watch(
         raise typer.Exit(OK) from None
 
 
+def render_hint(text: str) -> str:
+    """A hint for the terminal: prose indented two spaces; a fenced code block loses its
+    fences (noise outside Markdown) and its lines are indented four more, keeping their own
+    indentation, so the code reads as one block under the prose."""
+    lines, in_code = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+            continue
+        if not line.strip():
+            lines.append("")
+        else:
+            lines.append(f"      {line}" if in_code else f"  {line}")
+    return "\n".join(lines)
+
+
 @app.command()
 def hint(chapter: ChapterArgument, exercise: ExerciseArgument = None) -> None:
     """The next hint for an exercise (the first unfinished one unless you name it)."""
@@ -293,7 +309,7 @@ def hint(chapter: ChapterArgument, exercise: ExerciseArgument = None) -> None:
     for number, text in enumerate(chosen.hints[: entry.hints_shown], start=1):
         out()
         out(f"Hint {number} of {len(chosen.hints)}:", style="bold")
-        out(f"  {text}")
+        out(render_hint(text))
     out()
     if entry.hints_shown < len(chosen.hints):
         out(

@@ -6,7 +6,7 @@ details that `workshop.check_details` collected say more:
 - an exception the tests did not expect: the learner's file, line and code, and the exception;
 - known traps, each named in one sentence (a `SecretStr` printed, a UUID sent to `json`, a
   header value that is not a `str`, a window in seconds where milliseconds are expected, an
-  HTTP-only middleware meeting the lifespan);
+  HTTP-only middleware meeting the lifespan, fastapi-offline refusing hidden docs);
 - the warnings and errors the app logged during the test.
 """
 
@@ -29,13 +29,16 @@ class Trap:
     sentence: str
     in_text: str | None = None  # a regex over the failure's message, exception and logs
     in_code: str | None = None  # a regex over the exercise's files (the learner's code)
+    # A regex over pytest's traceback: where a library raised an error with no message.
+    in_traceback: str | None = None
     # A regex over the test's own message: when it already says this, the trap is not repeated.
     said_by: str | None = None
 
-    def found(self, text: str, code: str) -> bool:
+    def found(self, text: str, code: str, traceback: str = "") -> bool:
         return bool(
             (self.in_text and re.search(self.in_text, text))
             or (self.in_code and re.search(self.in_code, code, re.MULTILINE))
+            or (self.in_traceback and re.search(self.in_traceback, traceback))
         )
 
     def said_in(self, message: str) -> bool:
@@ -92,6 +95,14 @@ TRAPS = (
         '`websocket`) scope as if it were HTTP: pass every scope whose `type` is not "http" '
         "straight to the app (`await self.app(scope, receive, send)`) before reading it.",
         in_text=r"KeyError: '(?:method|path|headers|query_string|client)'",
+    ),
+    Trap(
+        "offline-docs-hidden",
+        "`FastAPIOffline` needs an `openapi_url` (it builds its pages from the schema), so "
+        "`openapi_url=None` stops it with a bare AssertionError: when the docs are hidden, "
+        "build a plain `FastAPI(openapi_url=None, docs_url=None, redoc_url=None)` instead.",
+        # The assertion has no message: only where it was raised tells it apart.
+        in_traceback=r"fastapi_offline[/\\][\w/\\]*\.py:\d+: AssertionError",
     ),
 )
 
@@ -153,7 +164,7 @@ def traps_in(outcome: Outcome, code: str = "") -> list[str]:
     return [
         trap.sentence
         for trap in TRAPS
-        if trap.found(text, code) and not trap.said_in(outcome.message)
+        if trap.found(text, code, outcome.traceback) and not trap.said_in(outcome.message)
     ]
 
 

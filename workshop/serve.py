@@ -227,14 +227,23 @@ def missing_tables(target: ServeTarget, env: dict[str, str]) -> str | None:
         return None
     names = ", ".join(tables)
     url = _without_password(env["DATABASE_URL"])
+    where = _relative(target.code_dir, target.root)
     return (
         f"The database {target.database_name} is at the latest migration (head) but has no "
         f"{names} table: a migration that was still empty when it ran counts as applied. "
         f"Once the migration creates the table, run `uv run alembic stamp base` in "
-        f"{target.code_dir.name}/ with DATABASE_URL={url} (in bash: "
+        f"{where}/ with DATABASE_URL={url} (in bash: "
         f"`DATABASE_URL={url} uv run alembic stamp base`) and serve again, or drop the "
         f"database {target.database_name}."
     )
+
+
+def _relative(path: Path, root: Path) -> str:
+    """`chapters/02-database`: a path as the learner finds it from the clone's root."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _without_password(url: str) -> str:

@@ -39,6 +39,14 @@ def names(error: ValidationError, setting: str) -> bool:
     return setting.lower() in str(error).lower()
 
 
+def said(error: ValidationError | None) -> str:
+    """What the refusal says, quoted and set apart from the advice that follows: pydantic's
+    own text ends with a link, which would otherwise run into the next sentence."""
+    if error is None:
+        return "(nothing)"
+    return "; ".join(f'"{item["msg"]}"' for item in error.errors())
+
+
 def test_production_refuses_the_default_secret():
     error = refusal(environment="production")
 
@@ -49,8 +57,8 @@ def test_production_refuses_the_default_secret():
         f"compare its get_secret_value().) {WHERE}"
     )
     assert names(error, "SECRET_KEY"), (
-        f"The refusal should name SECRET_KEY, so whoever deploys knows what to set; it says: "
-        f"{error}. {WHERE}"
+        f"The refusal should name SECRET_KEY, so whoever deploys knows what to set; it says "
+        f"{said(error)}. {WHERE}"
     )
     assert refusal(environment="development") is None, (
         "Development must keep working with the default secret: refuse it in production only. "
@@ -117,8 +125,8 @@ def test_production_refuses_a_short_secret_and_accepts_a_long_random_one():
     )
     assert long_refused is None, (
         f"A long random SECRET_KEY should be accepted in production: refuse only the default "
-        f"and secrets shorter than MIN_SECRET_KEY_LENGTH. It was refused: {long_refused}. "
-        f"{WHERE}"
+        f"and secrets shorter than MIN_SECRET_KEY_LENGTH. It was refused with "
+        f"{said(long_refused)}. {WHERE}"
     )
     exactly_long_enough = secrets.token_urlsafe(64)[:MIN_SECRET_KEY_LENGTH]
     boundary_refused = refusal(environment="production", secret_key=exactly_long_enough)
@@ -156,13 +164,13 @@ def test_production_refuses_any_origin_with_credentials():
         f"{WHERE}"
     )
     assert names(wildcard, "CORS_ORIGINS"), (
-        f"The refusal should name CORS_ORIGINS (or say to list the origins); it says: "
-        f"{wildcard}. {WHERE}"
+        f"The refusal should name CORS_ORIGINS (or say to list the origins); it says "
+        f"{said(wildcard)}. {WHERE}"
     )
     assert (without_credentials, listed) == (None, None), (
         "Refuse `*` only together with credentials: CORS_ORIGINS=* without credentials (a "
         "public API) and a list of origins with credentials are both fine in production; "
-        f"they were refused with {without_credentials or listed}. {WHERE}"
+        f"they were refused with {said(without_credentials or listed)}. {WHERE}"
     )
     assert refusal(environment="development", cors_origins=["*"]) is None, (
         "Development may allow every origin with credentials: refuse it in production only. "

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.exercise("config.timing")
 
 WHERE = "Finish ProcessTimeMiddleware in app/middleware.py (exercise config.timing)."
 APP_WORK_SECONDS = 0.05  # what the test's own app spends before it answers
+PAUSE_SECONDS = 0.3  # between two requests to one middleware: no request's time includes it
+SIX_DECIMALS = re.compile(r"\d+\.\d{6}")
 
 
 def seconds_in(value: str | None, answered: str) -> float:
@@ -22,11 +24,18 @@ def seconds_in(value: str | None, answered: str) -> float:
         f"Every response should carry an X-Process-Time header; {answered} without one. {WHERE}"
     )
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         pytest.fail(
             f"X-Process-Time should be seconds as a number, like 0.000412; got {value!r}. {WHERE}"
         )
+    if not SIX_DECIMALS.fullmatch(value):
+        pytest.fail(
+            f"X-Process-Time should be the seconds written with exactly six decimals, like "
+            f"0.000412 or 1.250000; got {value!r}. str() or round() of a float can give "
+            f"'5e-05' or '0.1': format the number with a fixed six decimals instead. {WHERE}"
+        )
+    return seconds
 
 
 @contextmanager
@@ -116,6 +125,44 @@ async def test_the_value_measures_the_apps_work():
         f"{WHERE}"
     )
     assert seconds < 30, f"X-Process-Time says {seconds} s for a 0.05 s request. {WHERE}"
+
+
+async def test_each_request_is_timed_from_its_own_start():
+    middleware = ProcessTimeMiddleware(app_that_answers_at_once())
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+
+    values: list[str] = []
+    for _ in range(2):
+        with header_values_must_be_text():
+            sent = await call(middleware, dict(scope))
+        value = process_time_in(sent[0])
+        seconds = seconds_in(value, "the http.response.start message went")
+        values.append(str(value))
+        await asyncio.sleep(PAUSE_SECONDS)  # the app sits idle; no request is running
+
+    assert seconds < PAUSE_SECONDS / 2, (
+        f"Two requests the app answered at once say X-Process-Time {values[0]} and "
+        f"{values[1]} s, but {PAUSE_SECONDS} s passed between them with no request running: "
+        f"the value grows with the app's age. The clock is read once, when the middleware is "
+        f"built (in __init__); read it per request instead, inside __call__, so each request "
+        f"is timed from its own start. {WHERE}"
+    )
+
+
+def app_that_answers_at_once():
+    async def app(scope, receive, send):
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def process_time_in(message: dict) -> str | None:
+    for name, value in message.get("headers", []):
+        if name.lower() == b"x-process-time":
+            return value.decode() if isinstance(value, bytes) else value
+    return None
 
 
 async def test_the_middleware_is_pure_asgi_and_leaves_other_scopes_alone():

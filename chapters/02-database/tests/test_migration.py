@@ -2,6 +2,7 @@
 models' schema, and `alembic downgrade base` takes it away again."""
 
 import asyncio
+import re
 from pathlib import Path
 from uuid import uuid4
 
@@ -63,8 +64,17 @@ async def migrate(database_url: str, direction: str, target: str) -> None:
             else ""
         )
         first_line = str(error).splitlines()[0] if str(error) else ""
+        index = re.search(r'index "([^"]+)" does not exist', str(error))
+        if direction == "downgrade" and index:
+            pytest.fail(
+                f"`alembic downgrade {target}` failed: {type(error).__name__}: {first_line}. "
+                f"Dropping the table also dropped its index, so {index.group(1)} was gone when "
+                f"downgrade() came to drop it: drop {index.group(1)} first, then the table (the "
+                f"reverse of upgrade()).{drafts} {WHERE}"
+            )
+        on_what = "on an empty database" if direction == "upgrade" else "after upgrade head"
         pytest.fail(
-            f"`alembic {direction} {target}` failed on an empty database: "
+            f"`alembic {direction} {target}` failed {on_what}: "
             f"{type(error).__name__}: {first_line}.{drafts} {WHERE}"
         )
 
@@ -136,6 +146,12 @@ async def test_the_migrated_table_takes_rows_as_the_app_writes_them(empty_databa
             ).one()
     except DBAPIError as error:
         refused = str(error.orig).splitlines()[0]
+        if re.search(r'relation "users" does not exist', refused):
+            raise AssertionError(
+                f"After `alembic upgrade head` there is no users table to write to ({refused}): "
+                f"upgrade() created no users table yet. Fill it in from the models (see the "
+                f"autogenerate steps on the chapter's page, or the exercise's hints). {WHERE}"
+            ) from None
         raise AssertionError(
             f"The migrated users table refused a row as the app writes it (an id, an email and "
             f"a full_name; PostgreSQL fills in the times): {refused}. A NOT NULL column the app "
