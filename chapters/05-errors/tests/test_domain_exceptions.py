@@ -87,10 +87,12 @@ def domain_problem_of(app, response, *, status: int, code: str, raised: str, whe
             f"on {raised}: {response.text[:200]!r}. `uv run workshop check 05 --tb` shows "
             f"the traceback {EXERCISE}."
         )
+    kind, why = WHY.get(raised, ("", ""))
     assert response.status_code == status, (
         f"{what} should answer {status} with code {code!r} ({raised}); it answered "
-        f"{response.status_code}: {response.text[:200]!r}. Give {raised} the kind of "
-        f"DomainError whose status is {status} {EXERCISE}."
+        f"{response.status_code}: {response.text[:200]!r}. "
+        + (f"It is a {status} ({kind}) because {why}. " if why else "")
+        + f"Give {raised} the kind of DomainError whose status is {status} {EXERCISE}."
     )
     detail = body.get("detail")
     wrapped = isinstance(detail, str) and detail.startswith("{")  # by PlainErrorsAsProblems

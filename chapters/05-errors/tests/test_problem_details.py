@@ -197,12 +197,13 @@ async def test_a_validation_error_never_echoes_the_rejected_value(app, client):
     problem_of(app, response, status=422, path="/users", raised=RequestValidationError)
     if rejected in response.text:
         where = paths_holding(response.json(), rejected)
-        at = response.text.index(rejected)
-        start = response.text.rfind("{", 0, at)
-        excerpt = response.text[max(start, at - 60, 0) : at + len(rejected) + 20]
+        text, at = response.text, response.text.index(rejected)
+        start = max(text.rfind(",", 0, at), text.rfind("{", 0, at)) + 1
+        ends = [end for end in (text.find(",", at), text.find("}", at)) if end != -1]
+        entry = text[start : min(ends, default=len(text))]
         pytest.fail(
             f"The 422 repeats the rejected password in {', '.join(where) or 'its body'}: "
-            f"…{excerpt}…. Each item of error.errors() carries the value as `input` (and "
+            f"{entry}. Each item of error.errors() carries the value as `input` (and "
             f"pydantic's `ctx` and `url` come along). Build each entry from `loc`, `msg` and "
             f"`type` only {EXERCISE}."
         )
