@@ -5,11 +5,13 @@ app of the test session.
 """
 
 import asyncio
+import inspect
 
 import pytest
 from redis.asyncio import Redis
 from scraping import Samples, scrape
 
+from app import metrics
 from app.users.cache import UserCache
 
 pytestmark = pytest.mark.exercise("performance.resource_metrics")
@@ -149,11 +151,17 @@ async def test_the_gauge_follows_the_connections_of_both_pools(app, client, crea
     after_work = (await scrape(client)).value(IN_USE)
 
     held = {"sessions' pool": one_session - idle, "both pools": both - idle}
+    replaced = (
+        " (set_function keeps only the last function it was given: the second pool replaced "
+        "the first)"
+        if held["sessions' pool"] == 0 and "set_function" in inspect.getsource(metrics)
+        else ""
+    )
     assert held == {"sessions' pool": 1, "both pools": 2}, (
         f"Holding a connection of the sessions' pool, then one of the cache's read pool too, "
-        f"should move {IN_USE} up by 1, then 2; it moved by {held}. The gauge counts the "
-        f"connections in use in every pool the lifespan passes to track_pool_usage, as they "
-        f"are handed out {POOL_WHERE}."
+        f"should move {IN_USE} up by 1, then 2; it moved by {held}{replaced}. The gauge "
+        f"counts the connections in use in every pool the lifespan passes to "
+        f"track_pool_usage, as they are handed out {POOL_WHERE}."
     )
     assert (released, after_work) == (idle, idle), (
         f"Once the connections are back in their pools the gauge should be {idle:g} again; "
