@@ -6,6 +6,10 @@ app of the test session.
 
 import asyncio
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -66,6 +70,41 @@ async def test_a_cold_read_is_a_miss_and_the_next_read_a_hit(app, client, create
     assert warm == {"hit": 1, "miss": 1, "error": 0}, (
         f"The second read is served from Redis: after both reads, one hit and one miss; the "
         f"counts rose by {warm} {CACHE_WHERE}."
+    )
+
+
+def test_the_three_results_exist_from_the_start_at_zero():
+    # A fresh process, so no earlier test's lookup has created a series: what the module
+    # itself binds at import is what a freshly started worker shows on its first scrape.
+    tree = Path(inspect.getfile(metrics)).resolve().parents[1]
+    environment = {key: value for key, value in os.environ.items() if "PROMETHEUS" not in key}
+    environment["PYTHONPATH"] = os.pathsep.join([str(tree), environment.get("PYTHONPATH", "")])
+    show = (
+        "import app.main, prometheus_client; "
+        "print(prometheus_client.generate_latest().decode())"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", show],
+        cwd=tree,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, f"Importing app.main failed:\n{shown.stderr[-2000:]}"
+    exposition = shown.stdout
+    absent = [
+        result
+        for result in ("hit", "miss", "error")
+        if f'{LOOKUPS}{{cache="user",result="{result}"}} 0.0' not in exposition
+    ]
+    assert not absent, (
+        f'A service that has just started should already show {LOOKUPS}{{cache="user", '
+        f'result=...}} at 0 for hit, miss and error; {absent} did not exist yet. A series '
+        f"made by .labels() at the first lookup is missing until then: the hit ratio has no "
+        f'denominator and an alert on result="error" no series to watch before the first '
+        f"error. Bind the three children once, at module level {CACHE_WHERE}."
     )
 
 
