@@ -250,9 +250,7 @@ async def test_a_forged_token_is_a_401_invalid_token(app, client):
     )
 
 
-async def test_the_token_of_a_deleted_user_is_a_401_invalid_token(
-    app, client, create_user, login
-):
+async def test_the_token_of_a_deleted_user_is_a_401_invalid_token(app, client, create_user, login):
     user = await create_user()
     tokens = await login(user)
     # The row goes while the login is still alive (deleted by hand, or between the two

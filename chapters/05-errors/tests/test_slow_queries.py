@@ -144,9 +144,7 @@ async def test_a_query_line_never_holds_the_parameters(app_with, sql_logs):
     )
     for record in sql_logs.named("app.sql"):
         holding = [
-            name
-            for name, value in record.fields.items()
-            if email in json.dumps(value, default=str)
+            name for name, value in record.fields.items() if email in json.dumps(value, default=str)
         ]
         assert not holding, (
             f"A query log line holds the user's email in its field "

@@ -79,10 +79,7 @@ def test_the_three_results_exist_from_the_start_at_zero():
     tree = Path(inspect.getfile(metrics)).resolve().parents[1]
     environment = {key: value for key, value in os.environ.items() if "PROMETHEUS" not in key}
     environment["PYTHONPATH"] = os.pathsep.join([str(tree), environment.get("PYTHONPATH", "")])
-    show = (
-        "import app.main, prometheus_client; "
-        "print(prometheus_client.generate_latest().decode())"
-    )
+    show = "import app.main, prometheus_client; print(prometheus_client.generate_latest().decode())"
     shown = subprocess.run(
         [sys.executable, "-c", show],
         cwd=tree,
@@ -101,7 +98,7 @@ def test_the_three_results_exist_from_the_start_at_zero():
     ]
     assert not absent, (
         f'A service that has just started should already show {LOOKUPS}{{cache="user", '
-        f'result=...}} at 0 for hit, miss and error; {absent} did not exist yet. A series '
+        f"result=...}} at 0 for hit, miss and error; {absent} did not exist yet. A series "
         f"made by .labels() at the first lookup is missing until then: the hit ratio has no "
         f'denominator and an alert on result="error" no series to watch before the first '
         f"error. Bind the three children once, at module level {CACHE_WHERE}."
