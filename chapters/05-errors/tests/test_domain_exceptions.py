@@ -6,6 +6,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import text
 
 from app.exceptions import Conflict, DomainError
 from app.users.models import Role
@@ -25,6 +26,31 @@ EXPECTED = {
     "InvalidCredentials": ("app.auth.exceptions", 401, "invalid_credentials"),
     "RefreshTokenReused": ("app.auth.exceptions", 401, "refresh_token_reused"),
     "TooManyRequests": ("app.rate_limit", 429, "too_many_requests"),
+}
+# class -> (the kind to derive from, why that status): what a wrong status is told.
+WHY = {
+    "UserNotFound": ("NotFound", "the user named in the path does not exist"),
+    "UserAlreadyExists": (
+        "Conflict",
+        "the request is well formed, but the email clashes with an existing account",
+    ),
+    "WrongCurrentPassword": (
+        "Forbidden",
+        "the caller is logged in, only the password it re-typed is wrong",
+    ),
+    "AdminRequired": ("Forbidden", "the caller is known, it just may not do this"),
+    "InvalidCredentials": (
+        "Unauthorized",
+        "the caller could not prove who it is, and may try again with the right password",
+    ),
+    "RefreshTokenReused": (
+        "Unauthorized",
+        "the refresh token no longer proves who the caller is",
+    ),
+    "TooManyRequests": (
+        "the TooManyRequests of app/exceptions.py",
+        "the caller is over its rate limit for now",
+    ),
 }
 # Where HTTPException may still be named: the handlers, and the body-size middleware, which
 # raises the framework's 413 while the route reads the body.
@@ -61,10 +87,12 @@ def domain_problem_of(app, response, *, status: int, code: str, raised: str, whe
             f"on {raised}: {response.text[:200]!r}. `uv run workshop check 05 --tb` shows "
             f"the traceback {EXERCISE}."
         )
+    kind, why = WHY.get(raised, ("", ""))
     assert response.status_code == status, (
         f"{what} should answer {status} with code {code!r} ({raised}); it answered "
-        f"{response.status_code}: {response.text[:200]!r}. Give {raised} the kind of "
-        f"DomainError whose status is {status} {EXERCISE}."
+        f"{response.status_code}: {response.text[:200]!r}. "
+        + (f"It is a {status} ({kind}) because {why}. " if why else "")
+        + f"Give {raised} the kind of DomainError whose status is {status} {EXERCISE}."
     )
     detail = body.get("detail")
     wrapped = isinstance(detail, str) and detail.startswith("{")  # by PlainErrorsAsProblems
@@ -141,7 +169,11 @@ def test_each_exception_is_a_domain_error_with_its_status_and_code():
             )
             wrong.append(f"{where} is not a DomainError (it derives from {bases})")
         elif exception.status_code != status:
-            wrong.append(f"{where} answers {exception.status_code}, not {status}: pick its kind")
+            kind, why = WHY[name]
+            wrong.append(
+                f"{where} answers {exception.status_code} but should answer {status} "
+                f"({kind}): {why}. Pick its kind"
+            )
         elif exception.code != code:
             wrong.append(f"{where} has the code {exception.code!r}, not {code!r}")
     assert not wrong, (
@@ -205,6 +237,39 @@ async def test_a_wrong_password_is_a_401_invalid_credentials(app, client, create
 async def test_a_forged_token_is_a_401_invalid_token(app, client):
     response = await client.get("/users/me", headers={"Authorization": "Bearer not.a.jwt"})
 
+    domain_problem_of(
+        app,
+        response,
+        status=401,
+        code="invalid_token",
+        raised="InvalidToken",
+        where="app/users/dependencies.py (get_current_login)",
+    )
+    assert response.headers.get("www-authenticate") == "Bearer", (
+        f"A 401 must carry WWW-Authenticate: Bearer: pass error.headers on {EXERCISE}."
+    )
+
+
+async def test_the_token_of_a_deleted_user_is_a_401_invalid_token(app, client, create_user, login):
+    user = await create_user()
+    tokens = await login(user)
+    # The row goes while the login is still alive (deleted by hand, or between the two
+    # steps of DELETE /users/me), so the token decodes and its login is alive.
+    async with app.state.resources.sessionmaker() as session:
+        await session.execute(text("DELETE FROM users WHERE id = :id"), {"id": user.id})
+        await session.commit()
+
+    response = await client.get("/users/me", headers=tokens.headers)
+
+    if response.status_code == 404:
+        pytest.fail(
+            f"GET /users/me with a valid token whose user was deleted answered 404 "
+            f"{response.json().get('code')!r}: UserNotFound travelled out of "
+            "get_current_login (app/users/dependencies.py). Here the missing user is the "
+            "caller's own account: the token is no longer valid, nobody asked for a user "
+            "that could not be found. Keep the one translation there: catch UserNotFound "
+            f"around the user lookup and raise InvalidToken (a 401) instead {EXERCISE}."
+        )
     domain_problem_of(
         app,
         response,

@@ -143,11 +143,15 @@ async def test_a_query_line_never_holds_the_parameters(app_with, sql_logs):
         f"included; no 'slow query' line from app.sql had it as `statement`. {WHERE}"
     )
     for record in sql_logs.named("app.sql"):
-        everything = json.dumps(record.fields, default=str)
-        assert email not in everything, (
-            f"A query log line holds the user's data ({record.message!r}, "
+        holding = [
+            name for name, value in record.fields.items() if email in json.dumps(value, default=str)
+        ]
+        assert not holding, (
+            f"A query log line holds the user's email in its field "
+            f"{', '.join(f'`{name}`' for name in holding)} ({record.message!r}, "
             f"{record.get('statement')!r}): log the statement and its duration, never the "
-            f"parameters, which hold emails and password hashes. {WHERE}"
+            f"parameters (neither as a field of `extra=` nor in the message's arguments), "
+            f"which hold emails and password hashes. {WHERE}"
         )
 
 

@@ -108,8 +108,9 @@ def assert_cheap_and_right(response, expected, query_counter, *, offset: int) ->
     assert [email for _, email, _ in held] == [email for _, email, _ in expected], (
         f"{request} should hold users {offset + 1}-{offset + PAGE} by creation time, oldest "
         f"first (ties by id): {[email for _, email, _ in expected]}; it holds "
-        f"{[email for _, email, _ in held]}. Without ORDER BY, PostgreSQL returns rows in "
-        f"whatever order it finds them, and pages overlap or skip users {WHERE}."
+        f"{[email for _, email, _ in held]} (the test created them in a shuffled order, so "
+        f"email order is not creation order). Without ORDER BY created_at, PostgreSQL returns "
+        f"rows in whatever order it finds them, and pages overlap or skip users {WHERE}."
     )
     assert held == expected, (
         f"The page's users should carry their id, email and full_name as stored; got {held[:2]}"

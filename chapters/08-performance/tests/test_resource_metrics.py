@@ -5,11 +5,17 @@ app of the test session.
 """
 
 import asyncio
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 from scraping import Samples, scrape
 
+from app import metrics
 from app.users.cache import UserCache
 
 pytestmark = pytest.mark.exercise("performance.resource_metrics")
@@ -64,6 +70,38 @@ async def test_a_cold_read_is_a_miss_and_the_next_read_a_hit(app, client, create
     assert warm == {"hit": 1, "miss": 1, "error": 0}, (
         f"The second read is served from Redis: after both reads, one hit and one miss; the "
         f"counts rose by {warm} {CACHE_WHERE}."
+    )
+
+
+def test_the_three_results_exist_from_the_start_at_zero():
+    # A fresh process, so no earlier test's lookup has created a series: what the module
+    # itself binds at import is what a freshly started worker shows on its first scrape.
+    tree = Path(inspect.getfile(metrics)).resolve().parents[1]
+    environment = {key: value for key, value in os.environ.items() if "PROMETHEUS" not in key}
+    environment["PYTHONPATH"] = os.pathsep.join([str(tree), environment.get("PYTHONPATH", "")])
+    show = "import app.main, prometheus_client; print(prometheus_client.generate_latest().decode())"
+    shown = subprocess.run(
+        [sys.executable, "-c", show],
+        cwd=tree,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, f"Importing app.main failed:\n{shown.stderr[-2000:]}"
+    exposition = shown.stdout
+    absent = [
+        result
+        for result in ("hit", "miss", "error")
+        if f'{LOOKUPS}{{cache="user",result="{result}"}} 0.0' not in exposition
+    ]
+    assert not absent, (
+        f'A service that has just started should already show {LOOKUPS}{{cache="user", '
+        f"result=...}} at 0 for hit, miss and error; {absent} did not exist yet. A series "
+        f"made by .labels() at the first lookup is missing until then: the hit ratio has no "
+        f'denominator and an alert on result="error" no series to watch before the first '
+        f"error. Bind the three children once, at module level {CACHE_WHERE}."
     )
 
 
@@ -149,11 +187,17 @@ async def test_the_gauge_follows_the_connections_of_both_pools(app, client, crea
     after_work = (await scrape(client)).value(IN_USE)
 
     held = {"sessions' pool": one_session - idle, "both pools": both - idle}
+    replaced = (
+        " (set_function keeps only the last function it was given: the second pool replaced "
+        "the first)"
+        if held["sessions' pool"] == 0 and "set_function" in inspect.getsource(metrics)
+        else ""
+    )
     assert held == {"sessions' pool": 1, "both pools": 2}, (
         f"Holding a connection of the sessions' pool, then one of the cache's read pool too, "
-        f"should move {IN_USE} up by 1, then 2; it moved by {held}. The gauge counts the "
-        f"connections in use in every pool the lifespan passes to track_pool_usage, as they "
-        f"are handed out {POOL_WHERE}."
+        f"should move {IN_USE} up by 1, then 2; it moved by {held}{replaced}. The gauge "
+        f"counts the connections in use in every pool the lifespan passes to "
+        f"track_pool_usage, as they are handed out {POOL_WHERE}."
     )
     assert (released, after_work) == (idle, idle), (
         f"Once the connections are back in their pools the gauge should be {idle:g} again; "
