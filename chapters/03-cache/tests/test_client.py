@@ -149,9 +149,23 @@ async def test_a_connection_the_server_closed_is_retried_once(settings, dropping
     assert answered is True, (
         f"A pooled connection that the server closed (a Redis restart, an idle timeout) "
         f"should be retried once, at once, on a new connection; the command failed with "
-        f"{answered!r}. Give the client a retry policy (redis.asyncio.retry.Retry) for "
-        f"connection errors {WHERE}."
+        f"{answered!r}. {retry_advice(client)} {WHERE}."
     )
+
+
+def retry_advice(client: Redis) -> str:
+    """What to change in the client's retry policy, from the policy it has."""
+    retry = client.connection_pool.connection_kwargs.get("retry")
+    retried = getattr(retry, "_supported_errors", ())
+    if ConnectionError in retried and not any(
+        issubclass(error, RedisConnectionError) for error in retried
+    ):
+        return (
+            "supported_errors must hold redis.exceptions.ConnectionError; Python's built-in "
+            "ConnectionError is another class (redis-py raises its own for a closed connection), "
+            "so nothing was retried"
+        )
+    return "Give the client a retry policy (redis.asyncio.retry.Retry) for connection errors"
 
 
 @pytest.mark.timeout(30)  # without a socket timeout the command would hang: stop it here
