@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import pytest
 from asgi_lifespan import LifespanManager
+from cache_helpers import require_the_apps_own_client
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
 
@@ -22,6 +23,7 @@ def require_the_client(app) -> Redis:
         "app.state.resources.redis is not a Redis client yet, so the cache cannot reach "
         "Redis: do exercise cache.client first."
     )
+    require_the_apps_own_client(app)
     return redis
 
 

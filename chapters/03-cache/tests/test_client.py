@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from asgi_lifespan import LifespanManager
+from cache_helpers import MAKE_IT_IN_THE_LIFESPAN, why_not_the_apps_own_client
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -24,6 +25,12 @@ def redis_of(app) -> Redis:
         f"After start-up, app.state.resources.redis should hold the process's "
         f"redis.asyncio.Redis client; found {type(client).__name__}. Make it in the lifespan "
         f"with create_redis(settings) {WHERE}."
+    )
+    why = why_not_the_apps_own_client(app)
+    assert why is None, (
+        f"The app's Redis client was not made from the settings create_app was given: {why}. "
+        f"Every app (each test, each worker process) needs a client of its own, from its own "
+        f"settings and on its own event loop: {MAKE_IT_IN_THE_LIFESPAN} {WHERE}."
     )
     return client
 
