@@ -43,6 +43,18 @@ TRAP_CASES = [
         "        hits, reset = await self._script(keys=[key], args=[window_seconds])\n",
     ),
     ("http-only-middleware", "KeyError: 'method'", ""),
+    (
+        "python-repr-not-json",
+        "Invalid JSON: key must be a string at line 1 column 2 [type=json_invalid, "
+        "input_value=\"{'id': 'a027b865-7d0b-45...2-06T13:07:36Z'}\", input_type=str]",
+        "",
+    ),
+    (
+        "python-repr-not-json",
+        "Invalid JSON: expected value at line 1 column 1 [type=json_invalid, "
+        "input_value=\"id=UUID('a027b865-7d0b-...') email='a@example.com'\", input_type=str]",
+        "",
+    ),
 ]
 
 
@@ -66,6 +78,8 @@ def test_each_known_trap_is_named_from_the_failure_or_the_code(name, message, co
         ("", 'payload = user.model_dump(mode="json")\n'),
         # An exception object in a validation error's `ctx` (chapter 05): not a model_dump.
         ("TypeError: Object of type ValueError is not JSON serializable", ""),
+        # JSON cut short is not a Python repr.
+        ('Invalid JSON: EOF [type=json_invalid, input_value=\'{"id": "a0\', input_type=str]', ""),
     ],
 )
 def test_correct_code_and_ordinary_failures_name_no_trap(message, code):

@@ -74,6 +74,14 @@ TRAPS = (
         in_code=r"json\.dumps\([^)\n]*\.model_dump\(\s*\)",
     ),
     Trap(
+        "python-repr-not-json",
+        "The value read back is not JSON but a Python repr (`str()` of a dict or a model): "
+        "the reader is right, the writer is at fault. Store JSON text, e.g. "
+        "`user.model_dump_json()`, where the value is written.",
+        # pydantic's words for it, quoting the start of the value: `{'id': ...` or `id=UUID(`.
+        in_text=r"type=json_invalid, input_value=\"(?:\{'|\['|\w+=)",
+    ),
+    Trap(
         "header-not-str",
         "A header value must be a `str` (not bytes, not a number): write a number as text "
         'yourself, e.g. `f"{elapsed:.6f}"` or `str(seconds)`; Starlette encodes the text.',

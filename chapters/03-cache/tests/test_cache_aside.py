@@ -1,13 +1,16 @@
 """Exercise cache.aside: a user read twice costs the database one query; the entry is JSON
 under the test's prefix with a TTL and jitter; an unknown id caches nothing."""
 
+import json
 import logging
 from uuid import uuid4
 
 import pytest
 from asgi_lifespan import LifespanManager
+from cache_helpers import require_the_apps_own_client
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
+from redis.exceptions import DataError
 
 from app.main import create_app
 
@@ -22,6 +25,7 @@ def require_the_client(app) -> Redis:
         "app.state.resources.redis is not a Redis client yet, so the cache cannot reach "
         "Redis: do exercise cache.client first."
     )
+    require_the_apps_own_client(app)
     return redis
 
 
@@ -52,8 +56,29 @@ def what_went_wrong(sets: list[tuple], caplog: pytest.LogCaptureFixture) -> str:
     return f" The app logged: {warnings[0]!r}." if warnings else ""
 
 
+def not_json(key: str, stored: str) -> str | None:
+    """Why the entry under `key` is not a user's JSON text, or None when it is JSON."""
+    try:
+        json.loads(stored)
+    except ValueError:
+        python_repr = stored.startswith(("{'", "UserRead(")) or "UUID(" in stored
+        looks = " (it looks like a Python repr: str() of a dict or a model)" if python_repr else ""
+        return (
+            f"The entry under {key!r} is not JSON{looks}: {stored[:70]!r}. _read cannot load "
+            f"that back into a UserRead: in UserCache._write store user.model_dump_json() {WHERE}."
+        )
+    return None
+
+
 async def read(client, user_id) -> dict:
-    response = await client.get(f"/users/{user_id}")
+    try:
+        response = await client.get(f"/users/{user_id}")
+    except DataError as error:  # the error itself is shown below this message, with its line
+        raise AssertionError(
+            f"redis-py refused the value UserCache._write gave to SET (DataError): Redis stores "
+            f"text and numbers, not a dict or a model. In _write store user.model_dump_json() "
+            f"{WHERE}."
+        ) from error
     assert response.status_code == 200, (
         f"GET /users/{{id}} should answer 200 for a user that exists; it answered "
         f"{response.status_code} {response.text[:200]}."
@@ -61,13 +86,17 @@ async def read(client, user_id) -> dict:
     return response.json()
 
 
-async def test_the_second_read_sends_no_sql(app, client, create_user, query_counter, caplog):
+async def test_the_second_read_sends_no_sql(
+    app, client, create_user, query_counter, redis_client, cache_key, caplog
+):
     sets = record_sets(app)
     user_id = await create_user()
     query_counter.reset()
 
     first = await read(client, user_id)
     queries_for_first = query_counter.count
+    stored = await redis_client.get(cache_key(user_id))
+    assert stored is None or not (why := not_json(cache_key(user_id), stored)), why
     query_counter.reset()
     second = await read(client, user_id)
 
@@ -106,7 +135,10 @@ async def test_the_entry_is_json_under_the_prefix_with_a_ttl(
         f"The TTL should be user_cache_ttl_seconds plus 0..user_cache_ttl_jitter_seconds "
         f"({settings.user_cache_ttl_seconds}..{longest} s); it is {ttl} s {WHERE}."
     )
-    assert (str(user_id) in stored, stored.lstrip()[:1]) == (True, "{"), (
+    assert not (why := not_json(key, stored)), why
+    value = json.loads(stored)
+    stored_id = value.get("id") if isinstance(value, dict) else None
+    assert stored_id == str(user_id), (
         f"The value should be the user as JSON text; it is {stored[:80]!r} {WHERE}."
     )
     assert body == await read(client, user_id), (

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from asgi_lifespan import LifespanManager
+from cache_helpers import MAKE_IT_IN_THE_LIFESPAN, why_not_the_apps_own_client
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -24,6 +25,12 @@ def redis_of(app) -> Redis:
         f"After start-up, app.state.resources.redis should hold the process's "
         f"redis.asyncio.Redis client; found {type(client).__name__}. Make it in the lifespan "
         f"with create_redis(settings) {WHERE}."
+    )
+    why = why_not_the_apps_own_client(app)
+    assert why is None, (
+        f"The app's Redis client was not made from the settings create_app was given: {why}. "
+        f"Every app (each test, each worker process) needs a client of its own, from its own "
+        f"settings and on its own event loop: {MAKE_IT_IN_THE_LIFESPAN} {WHERE}."
     )
     return client
 
@@ -149,9 +156,23 @@ async def test_a_connection_the_server_closed_is_retried_once(settings, dropping
     assert answered is True, (
         f"A pooled connection that the server closed (a Redis restart, an idle timeout) "
         f"should be retried once, at once, on a new connection; the command failed with "
-        f"{answered!r}. Give the client a retry policy (redis.asyncio.retry.Retry) for "
-        f"connection errors {WHERE}."
+        f"{answered!r}. {retry_advice(client)} {WHERE}."
     )
+
+
+def retry_advice(client: Redis) -> str:
+    """What to change in the client's retry policy, from the policy it has."""
+    retry = client.connection_pool.connection_kwargs.get("retry")
+    retried = getattr(retry, "_supported_errors", ())
+    if ConnectionError in retried and not any(
+        issubclass(error, RedisConnectionError) for error in retried
+    ):
+        return (
+            "supported_errors must hold redis.exceptions.ConnectionError; Python's built-in "
+            "ConnectionError is another class (redis-py raises its own for a closed connection), "
+            "so nothing was retried"
+        )
+    return "Give the client a retry policy (redis.asyncio.retry.Retry) for connection errors"
 
 
 @pytest.mark.timeout(30)  # without a socket timeout the command would hang: stop it here

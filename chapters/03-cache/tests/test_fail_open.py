@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 from asgi_lifespan import LifespanManager
+from cache_helpers import require_the_apps_own_client
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
 
@@ -21,13 +22,19 @@ WHERE = "(app/users/cache.py, exercise cache.fail_open)"
 REFUSED = {"redis_url": "redis://127.0.0.1:1/0", "redis_socket_timeout_seconds": 0.5}
 
 
-def spy_on_redis(app, *commands: str) -> list[str]:
-    """Records every call of these commands on the app's Redis client, then lets it go on."""
+def the_apps_own_client(app) -> Redis:
     redis = app.state.resources.redis
     assert isinstance(redis, Redis), (
         "app.state.resources.redis should be the app's Redis client: do exercise cache.client "
         "first."
     )
+    require_the_apps_own_client(app)
+    return redis
+
+
+def spy_on_redis(app, *commands: str) -> list[str]:
+    """Records every call of these commands on the app's Redis client, then lets it go on."""
+    redis = the_apps_own_client(app)
     calls: list[str] = []
     for command in commands:
         original = getattr(redis, command)
@@ -197,22 +204,21 @@ class NotARedisFailure(Exception):
     error, never a cache miss."""
 
 
-def break_redis_with_a_bug(app, command: str) -> list[str]:
-    """This command of the app's Redis client raises an error that is not a RedisError; the
-    list records each call."""
-    redis = app.state.resources.redis
-    assert isinstance(redis, Redis), (
-        "app.state.resources.redis should be the app's Redis client: do exercise cache.client "
-        "first."
-    )
-
+def break_redis_with_a_bug(app, command: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Until the test ends, this command of the app's Redis client raises an error that is
+    not a RedisError; the list records each call."""
+    redis = the_apps_own_client(app)
     calls: list[str] = []
 
     async def buggy(*args, **kwargs):
         calls.append(command)
-        raise NotARedisFailure(f"a bug reached Redis's {command.upper()}, Redis itself is fine")
+        raise NotARedisFailure(
+            f"the test made {command.upper()} on the app's Redis client raise an error that "
+            f"is not a RedisError, as a bug in the code around the cache would (Redis itself "
+            f"is fine): a service that fails open on it took a bug for an outage"
+        )
 
-    setattr(redis, command, buggy)  # on this instance only
+    monkeypatch.setattr(redis, command, buggy)  # on this instance only
     return calls
 
 
@@ -221,11 +227,13 @@ def break_redis_with_a_bug(app, command: str) -> list[str]:
     [("get", "GET"), ("set", "GET"), ("delete", "PATCH")],
     ids=["get", "set", "delete"],
 )
-async def test_only_redis_failures_are_swallowed(app, create_user, caplog, command, request_line):
+async def test_only_redis_failures_are_swallowed(
+    app, create_user, caplog, monkeypatch, command, request_line
+):
     user_id = await create_user(full_name="Bug")  # not cached yet: a GET misses, then SETs
 
     async with client_for(app) as client:
-        calls = break_redis_with_a_bug(app, command)
+        calls = break_redis_with_a_bug(app, command, monkeypatch)
         if request_line == "GET":
             response = await client.get(f"/users/{user_id}")
         else:

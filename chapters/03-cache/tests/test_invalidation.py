@@ -4,6 +4,7 @@ not even one that came in during the commit or a load that began before the writ
 import asyncio
 
 import pytest
+from cache_helpers import require_the_apps_own_client
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,6 +107,7 @@ async def test_invalidate_forgets_the_load_in_flight_before_it_awaits(
     assert isinstance(resources.redis, Redis), (
         "app.state.resources.redis is not a Redis client yet: do exercise cache.client first."
     )
+    require_the_apps_own_client(app)
     steps: list[str] = []
     original_forget, original_delete = resources.flights.forget, resources.redis.delete
 

@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 
 import pytest
+from cache_helpers import require_the_apps_own_client
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -34,6 +35,7 @@ async def require_a_working_cache(app, client, create_user, redis_client, cache_
         "app.state.resources.redis is not a Redis client yet, and single flight is about "
         "cache misses: do exercises cache.client and cache.aside first."
     )
+    require_the_apps_own_client(app)
     other = await create_user()
     await client.get(f"/users/{other}")
     assert await redis_client.exists(cache_key(other)), (

@@ -106,6 +106,19 @@ async def must_know_the_caller(client: AsyncClient, tokens: Tokens, user: TestUs
         )
 
 
+async def let_in_after_its_login_ended(client: AsyncClient, resources: Any, tokens: Tokens) -> None:
+    """When a token that should be refused still works and its login's key is gone, the code
+    that ended the login did its part: the test stops here and names the check that did not."""
+    key = resources.logins.key(tokens.family)
+    if await resources.redis.exists(key):
+        return
+    if (await client.get("/users/me", headers=tokens.headers)).status_code == 200:
+        pytest.fail(
+            f"The login's key ({key!r}) is gone, yet GET /users/me let the token in: "
+            f"get_current_login must ask logins.is_alive (exercise auth.current_user)."
+        )
+
+
 # --- tokens made by hand, to see what the service refuses ------------------------------------
 
 

@@ -3,7 +3,7 @@ with. Its one key in Redis goes, so every token of that login stops working at o
 the user's other logins carry on."""
 
 import pytest
-from auth_helpers import must_know_the_caller
+from auth_helpers import let_in_after_its_login_ended, must_know_the_caller
 from redis.asyncio import Redis
 
 from app.security.exceptions import LoginStoreUnavailable
@@ -29,6 +29,7 @@ async def test_after_logout_the_login_and_its_tokens_are_gone(
     me = await client.get("/users/me", headers=tokens.headers)
 
     assert response.status_code == 204, f"POST /auth/logout should answer 204: {response.text}"
+    await let_in_after_its_login_ended(client, resources, tokens)
     assert me.status_code == 401, (
         f"After logout the access token should be refused (401); GET /users/me answered "
         f"{me.status_code}. The login must no longer be alive. {WHERE}"

@@ -7,7 +7,7 @@ played here, one step at a time."""
 import asyncio
 
 import pytest
-from auth_helpers import form, must_know_the_caller
+from auth_helpers import form, let_in_after_its_login_ended, must_know_the_caller
 
 from app.security.exceptions import LoginStoreUnavailable
 
@@ -118,6 +118,7 @@ async def test_a_new_password_ends_the_other_logins_but_not_this_one(
     response = await change(client, this, password=NEW_PASSWORD, current_password=user.password)
 
     assert response.status_code == 200, f"The change should go through: {response.text}"
+    await let_in_after_its_login_ended(client, resources, other)
     assert (await client.get("/users/me", headers=other.headers)).status_code == 401, (
         f"A new password should end every other login of the user (a thief's stolen session "
         f"must not outlive the password it was opened with); the other login's token still "
@@ -128,7 +129,9 @@ async def test_a_new_password_ends_the_other_logins_but_not_this_one(
     )
 
 
-async def test_a_new_password_set_by_an_admin_ends_every_login(client, create_user, login):
+async def test_a_new_password_set_by_an_admin_ends_every_login(
+    client, create_user, login, resources
+):
     admin = await create_user(role="admin")
     admin_tokens = await known(client, admin, login)
     user = await create_user()
@@ -139,6 +142,7 @@ async def test_a_new_password_set_by_an_admin_ends_every_login(client, create_us
     )
 
     assert response.status_code == 200, f"An admin's PATCH should go through: {response.text}"
+    await let_in_after_its_login_ended(client, resources, users_tokens)
     assert (await client.get("/users/me", headers=users_tokens.headers)).status_code == 401, (
         f"A new password set by an admin should end every login of that user; one still "
         f"works. {SWEEP}"
@@ -170,7 +174,7 @@ async def test_when_the_logins_cannot_be_ended_the_password_stays(
     assert await stored_hash(user) == before, (
         f"When the logins cannot be ended the password must stay as it was (the old "
         f"sessions live on, so the new password would protect nothing); it was changed. "
-        f"End them before the UPDATE. {SWEEP}"
+        f"End them before the UPDATE as well (and keep the sweep after the commit). {SWEEP}"
     )
 
 

@@ -181,6 +181,46 @@ async def test_with_redis_down_the_limiter_lets_requests_through_and_says_so(
     )
 
 
+class NotARedisFailure(Exception):
+    """A bug in the code around the limiter (a wrong argument, a typo): an error, never an
+    outage of Redis."""
+
+
+async def test_only_redis_failures_let_a_request_through(resources, caplog, monkeypatch):
+    calls: list[str] = []
+
+    async def buggy(*args, **kwargs):
+        calls.append(str(args[0]) if args else "a command")
+        raise NotARedisFailure(
+            "the test made the limiter's Redis client raise an error that is not a "
+            "RedisError, as a bug would (Redis itself is fine)"
+        )
+
+    # Every command of the app's client, the script's EVALSHA (or EVAL) included.
+    monkeypatch.setattr(resources.redis, "execute_command", buggy)
+    caplog.set_level(logging.WARNING, logger="app")
+    try:
+        result = await resources.rate_limiter.hit(
+            "login", "203.0.113.9", limit=5, window_seconds=60
+        )
+    except NotARedisFailure:
+        return  # the bug went on as the error it is
+
+    assert calls, (
+        f"RateLimiter.hit never asked Redis (it answered {result!r}), so this test proves "
+        f"nothing yet: count the hit with the script first. {WHERE}"
+    )
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    logged = f" and logged {warnings[0]!r}" if warnings else ""
+    pytest.fail(
+        f"Here the Redis client raised an error that is not a RedisError (a bug in the code, "
+        f"not Redis failing), and RateLimiter.hit answered {result!r}{logged}: it took the bug "
+        f"for an outage and let the request through unlimited. Failing open is for Redis's own "
+        f"failures: catch redis.exceptions.RedisError, not Exception, so that a bug goes on "
+        f"as the error it is. {WHERE}"
+    )
+
+
 @pytest.mark.parametrize(
     "settings",
     [{"account_login_failure_limit": 3, "account_login_failure_window_seconds": 300}],

@@ -7,7 +7,12 @@ import asyncio
 import time
 
 import pytest
-from auth_helpers import must_know_the_caller, tokens_from, unverified_claims
+from auth_helpers import (
+    let_in_after_its_login_ended,
+    must_know_the_caller,
+    tokens_from,
+    unverified_claims,
+)
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.exercise("auth.refresh")
@@ -50,6 +55,7 @@ async def test_a_reused_refresh_token_ends_the_whole_login(client, create_user, 
         f"{reuse.status_code}. The login must remember which refresh token is its current "
         f"one and tell a used one apart. {WHERE}"
     )
+    await let_in_after_its_login_ended(client, resources, thiefs)
     me = await client.get("/users/me", headers=thiefs.headers)
     assert me.status_code == 401, (
         f"After a reuse, the pair the first use got must stop working too (the service cannot "
