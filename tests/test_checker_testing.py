@@ -97,6 +97,7 @@ def first_test_of(test_file: str) -> str:
     return f"{test_file}::{name}"
 
 
+@pytest.mark.slow  # one pytest run per planted fault
 def test_each_fault_is_caught_by_its_own_exercise_and_spares_the_others(tmp_path, services_env):
     """Per fault, one run that stops at its first failure: first one test of every other
     exercise (they must pass: the fault breaks one behaviour, not the service), then the
@@ -173,6 +174,7 @@ def test_the_next_step_of_a_written_suite_is_the_unnoticed_fault_not_a_todo(caps
     assert "catches the first unnoticed fault" in summary
 
 
+@pytest.mark.slow  # a pytest run per planted fault
 def test_a_partial_suite_catches_its_faults_and_reports_the_others(
     tmp_path, services_env, monkeypatch
 ):

@@ -1,5 +1,7 @@
 """`workshop doctor` says whether a container engine answers, and what chapter 07 does then."""
 
+import pytest
+
 from workshop.engine import find_engine
 
 
@@ -30,6 +32,7 @@ def test_with_an_engine_the_doctor_names_it(run_workshop):
         assert "builds and runs the image" in line
 
 
+@pytest.mark.slow  # chapter 07 checked whole
 def test_without_an_engine_chapter_07_passes_from_its_files_and_says_it_built_nothing(
     run_workshop, solve_chapter
 ):

@@ -199,6 +199,7 @@ def uv_sync(clone: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+@pytest.mark.slow  # a whole install, offline
 def test_a_uv_cache_filled_once_installs_a_fresh_clone_offline(tmp_path):
     stick = tmp_path / "stick" / "uv-cache"
     uv_sync(a_clone(tmp_path / "instructor"), {"UV_CACHE_DIR": str(stick)})

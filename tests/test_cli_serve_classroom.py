@@ -107,6 +107,7 @@ def second_clone(first: Path, tmp_path: Path) -> Path:
     return clone
 
 
+@pytest.mark.slow  # two servers, a minute of the loop on a busy machine
 def test_two_clones_on_one_server_never_meet(
     workshop_root, solve_chapter, tmp_path, services_env, cleanup
 ):
@@ -153,6 +154,7 @@ def test_each_chapter_of_a_clone_has_its_own_database_and_prefix(workshop_root):
         assert name == name.lower()
 
 
+@pytest.mark.slow  # two servers migrating at once
 def test_two_serves_started_at_once_take_turns_migrating(
     workshop_root, solve_chapter, services_env, cleanup
 ):

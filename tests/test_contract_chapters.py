@@ -9,6 +9,9 @@ import pytest
 from workshop import checking, contract
 from workshop.manifest import load_manifest
 
+# Every chapter's suite twice (starter and solution): minutes; `workshop dev verify NN` checks one.
+pytestmark = pytest.mark.slow
+
 MANIFEST = load_manifest()
 
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from workshop.manifest import ROOT_ENV
 
 MANIFEST = """
@@ -144,6 +146,7 @@ def test_a_lua_script_runs_on_the_embedded_redis_as_on_a_real_one():
     assert finished.stdout.split("\n")[:2] == ["ResponseError", "[1, 2, 3] 3"], finished.stdout
 
 
+@pytest.mark.slow  # every chapter twice, on the embedded servers
 def test_every_chapter_keeps_the_contract_on_the_embedded_servers():
     """A laptop with neither PostgreSQL nor Redis: every starter fails as expected and every
     solution passes on the embedded PostgreSQL and Redis, as on the real servers in CI."""

@@ -15,6 +15,9 @@ import pytest
 from harness.bench import plan
 from harness.paths import REPO_ROOT
 
+# A smoke run of every benchmark: minutes.
+pytestmark = pytest.mark.slow
+
 SMOKE_TIMEOUT_SECONDS = 300
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RUN_FILES = (

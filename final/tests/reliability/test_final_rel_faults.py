@@ -6,6 +6,9 @@ import pytest
 
 from harness.reliability.drill import DrillTiming, run_drill
 
+# Faults injected under load: half a minute and more.
+pytestmark = pytest.mark.slow
+
 SHORT = DrillTiming(clients=6, warmup_seconds=2, fault_seconds=3, recovery_seconds=3)
 
 

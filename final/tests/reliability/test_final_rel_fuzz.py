@@ -2,7 +2,12 @@
 server. The short form here tries a bounded number of examples per operation; the long
 form (`uv run workshop reliability fuzz`) tries many more."""
 
+import pytest
+
 from harness.reliability.fuzz import run_schemathesis
+
+# Schemathesis over every operation: a quarter of a minute and more.
+pytestmark = pytest.mark.slow
 
 SHORT_EXAMPLES = 20
 

@@ -5,6 +5,9 @@ import pytest
 
 from harness.reliability.soak import SoakTiming, run_soak
 
+# A Locust soak: half a minute and more.
+pytestmark = pytest.mark.slow
+
 SHORT = SoakTiming(seconds=20, users=8, seeded_users=200)
 
 
