@@ -353,6 +353,7 @@ async def test_twenty_registrations_with_one_email_make_one_account(
 """
 
 
+@pytest.mark.slow  # waits out a time limit
 def test_a_test_that_hangs_gets_advice_and_its_faults_are_not_tried_yet(
     tmp_path, services_env, monkeypatch
 ):

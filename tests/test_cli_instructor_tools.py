@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from workshop.contract import code_files
 from workshop.manifest import ROOT_ENV, load_manifest
 
@@ -273,6 +275,7 @@ def test_tb_shows_the_traceback_of_a_learners_own_test_in_chapter_06(run_worksho
     assert "assert 1 + 1 == 3" in finished.stdout
 
 
+@pytest.mark.slow  # two chapters checked whole
 def test_checking_a_later_chapter_moves_the_learner_on(run_workshop):
     run_workshop("check", "01")  # tried, not finished
     run_workshop("check", "02")  # then went on: 02's starter holds 01's solution
