@@ -60,10 +60,10 @@ class Outcome:
         return self.outcome == "failed" and self.exception in ASSERTION_EXCEPTIONS
 
 
-@dataclass
-class ExerciseResult:
-    exercise: Exercise
-    tests: list[Outcome] = field(default_factory=list)
+class _TestsVerdict:
+    """What a group of tests (an exercise's, a worked section's) says, from its outcomes."""
+
+    tests: list[Outcome]
 
     @property
     def status(self) -> str:
@@ -79,24 +79,18 @@ class ExerciseResult:
 
 
 @dataclass
-class WorkedResult:
+class ExerciseResult(_TestsVerdict):
+    exercise: Exercise
+    tests: list[Outcome] = field(default_factory=list)
+
+
+@dataclass
+class WorkedResult(_TestsVerdict):
     """A worked section's tests in one check: given code, so they carry no exercise marker
     and are found by their files."""
 
     section: WorkedSection
     tests: list[Outcome] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        if not self.tests:
-            return "not run"
-        if all(test.outcome in ("passed", "skipped") for test in self.tests):
-            return "passed"
-        return "failing"
-
-    @property
-    def failures(self) -> list[Outcome]:
-        return [test for test in self.tests if test.outcome in ("failed", "error")]
 
 
 @dataclass
